@@ -1,0 +1,22 @@
+// Package endpoint parses sockit's address grammar and opens sockets from it.
+//
+// One syntax names every socket sockit can open, and its scheme names are Go's
+// network names, so what a user types is what [net.Dial] receives:
+//
+//	tcp://127.0.0.1:7777      tcp4://0.0.0.0:80       tcp6://[::1]:7
+//	udp://127.0.0.1:5353      udp4://:9               udp6://[::1]:9
+//	unix:///run/app.sock      unix:rel/app.sock       unix:@abstract-name
+//	unixgram:/tmp/g.sock      unixpacket:@seq
+//	localhost:7777            :7777                   (shorthands for tcp)
+//	-                         (standard input and output)
+//
+// Socket options follow a '?': reuseport, nodelay, rcvbuf, sndbuf, ttl,
+// backlog and bind (the source address of a dial), as in
+// "tcp://127.0.0.1:0?backlog=16&rcvbuf=256k".
+//
+// [Parse] turns text into an [Endpoint]; [Endpoint.Listen],
+// [Endpoint.ListenPacket] and [Endpoint.Dial] open it. [Tuple] is the
+// 5-tuple of an open socket and prints the way sockit shows it to users:
+//
+//	tcp 127.0.0.1:41234 -> 127.0.0.1:7777
+package endpoint

@@ -1,0 +1,123 @@
+package endpoint
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/sockit/sockit/socket"
+)
+
+// Stdio is the Network of the endpoint "-": standard input and output.
+const Stdio = "-"
+
+// Endpoint is one parsed address. The zero Endpoint is not usable; get one
+// from Parse.
+type Endpoint struct {
+	// Network is Go's network name: tcp, tcp4, tcp6, udp, udp4, udp6, unix,
+	// unixgram or unixpacket; or Stdio.
+	Network string
+	// Address is what net.Dial and net.Listen take for Network: "host:port"
+	// (IPv6 hosts in brackets) for TCP and UDP, a path or "@name" (Linux
+	// abstract namespace) for Unix sockets. Empty for Stdio.
+	Address string
+	// Options are the socket options given after '?'.
+	Options Options
+}
+
+// Options are the socket options an address may carry. The zero value means
+// the kernel's and Go's defaults.
+type Options struct {
+	// ReusePort sets SO_REUSEPORT so that several sockets can bind the same
+	// TCP or UDP port and the kernel spreads load across them.
+	ReusePort bool
+	// NoDelay, if set, sets TCP_NODELAY to its value. Go turns Nagle's
+	// algorithm off (nodelay on) for every TCP connection already, so
+	// nodelay=0 is the form that changes something. Nil leaves Go's default.
+	NoDelay *bool
+	// RecvBuffer and SendBuffer set SO_RCVBUF and SO_SNDBUF, in bytes. Zero
+	// leaves the kernel's default; the kernel doubles what it is given.
+	RecvBuffer, SendBuffer int
+	// TTL sets IP_TTL (IPv4) or IPV6_UNICAST_HOPS (IPv6). Zero leaves the
+	// kernel's default.
+	TTL int
+	// Backlog is the listen backlog of a stream listener: how many
+	// connections the kernel queues before accept. Zero means Go's default,
+	// the kernel's ceiling (net.core.somaxconn).
+	Backlog int
+	// Bind is the local address a dial binds before connecting: "host",
+	// "host:port" or ":port" for TCP and UDP, a path or "@name" for Unix.
+	Bind string
+}
+
+// Type reports which kind of socket the endpoint opens: socket.Stream for
+// tcp* and unix, socket.Datagram for udp* and unixgram, socket.SeqPacket for
+// unixpacket, and 0 for Stdio.
+func (e Endpoint) Type() socket.Type {
+	switch e.Network {
+	case "tcp", "tcp4", "tcp6", "unix":
+		return socket.Stream
+	case "udp", "udp4", "udp6", "unixgram":
+		return socket.Datagram
+	case "unixpacket":
+		return socket.SeqPacket
+	}
+	return 0
+}
+
+// IsUnix reports whether the endpoint is a Unix domain socket.
+func (e Endpoint) IsUnix() bool { return isUnixNetwork(e.Network) }
+
+// IsAbstract reports whether the endpoint is a Unix socket in Linux's
+// abstract namespace, which has no file.
+func (e Endpoint) IsAbstract() bool { return e.IsUnix() && strings.HasPrefix(e.Address, "@") }
+
+// String returns the endpoint in the grammar's canonical form, which Parse
+// reads back to an equal Endpoint.
+func (e Endpoint) String() string {
+	if e.Network == Stdio {
+		return Stdio
+	}
+	var b strings.Builder
+	b.WriteString(e.Network)
+	switch {
+	case !e.IsUnix():
+		b.WriteString("://")
+	case strings.HasPrefix(e.Address, "/"):
+		b.WriteString("://")
+	default:
+		b.WriteString(":")
+	}
+	b.WriteString(e.Address)
+	if q := e.Options.query(); q != "" {
+		b.WriteString("?")
+		b.WriteString(q)
+	}
+	return b.String()
+}
+
+// query renders the options in a fixed order.
+func (o Options) query() string {
+	var parts []string
+	if o.ReusePort {
+		parts = append(parts, "reuseport")
+	}
+	if o.NoDelay != nil {
+		if *o.NoDelay {
+			parts = append(parts, "nodelay")
+		} else {
+			parts = append(parts, "nodelay=0")
+		}
+	}
+	for _, kv := range []struct {
+		name string
+		v    int
+	}{{"rcvbuf", o.RecvBuffer}, {"sndbuf", o.SendBuffer}, {"ttl", o.TTL}, {"backlog", o.Backlog}} {
+		if kv.v != 0 {
+			parts = append(parts, kv.name+"="+strconv.Itoa(kv.v))
+		}
+	}
+	if o.Bind != "" {
+		parts = append(parts, "bind="+o.Bind)
+	}
+	return strings.Join(parts, "&")
+}

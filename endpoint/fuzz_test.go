@@ -1,0 +1,50 @@
+package endpoint
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// FuzzParse checks that Parse never panics, that every error is a
+// *ParseError naming the input, and that an accepted address prints in a
+// canonical form Parse reads back to the same Endpoint.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"tcp://127.0.0.1:7777", "tcp6://[::1]:7", "tcp://[fe80::1%lo]:80", "udp4://:9",
+		"unix:///tmp/x.sock", "unix:rel", "unix:@n", "unixgram:/g?bind=@c", "unixpacket://@s",
+		":7777", "localhost:80", "-", "tcp//x:1", "tcp:x:1", "foo://x",
+		"tcp://h:1?reuseport&nodelay=0&rcvbuf=256k&sndbuf=4m&ttl=64&backlog=16&bind=127.0.0.2",
+		"udp6://[::1]:9?bind=[::1]:53", "tcp://h:1?bind=:0",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := Parse(s)
+		if err != nil {
+			var perr *ParseError
+			if !errors.As(err, &perr) || perr.Input != s || perr.Reason == "" {
+				t.Fatalf("Parse(%q) error %#v is not a *ParseError naming the input", s, err)
+			}
+			return
+		}
+		if e.Network == "" || (e.Network != Stdio && e.Address == "") {
+			t.Fatalf("Parse(%q) = %#v: empty network or address", s, e)
+		}
+		canon := e.String()
+		again, err := Parse(canon)
+		if err != nil {
+			t.Fatalf("Parse(%q) ok, but its String %q does not parse: %v", s, canon, err)
+		}
+		if !reflect.DeepEqual(again, e) {
+			t.Fatalf("round trip of %q via %q:\n got %#v\nwant %#v", s, canon, again, e)
+		}
+		if again.String() != canon {
+			t.Fatalf("String not stable: %q then %q", canon, again.String())
+		}
+		if e.Network != Stdio && !strings.Contains(canon, e.Address) {
+			t.Fatalf("String %q lost the address %q", canon, e.Address)
+		}
+	})
+}

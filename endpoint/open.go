@@ -1,0 +1,251 @@
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/sockit/sockit/socket"
+)
+
+// ErrNotSocket is returned when an endpoint that is not a socket, such as
+// "-", is asked to listen or dial.
+var ErrNotSocket = errors.New("endpoint is not a socket")
+
+// Listen opens a stream listener on e: tcp, tcp4, tcp6, unix or unixpacket.
+//
+// Listeners set SO_REUSEADDR (on TCP), apply e's options, and use
+// Options.Backlog as the real listen backlog. A Unix socket file left behind
+// by a server that has died is replaced; one that a live server holds is
+// "address already in use". Closing the listener removes its socket file.
+func (e Endpoint) Listen(ctx context.Context) (net.Listener, error) {
+	switch e.Type() {
+	case socket.Stream, socket.SeqPacket:
+	case socket.Datagram:
+		return nil, e.opError("listen", fmt.Errorf("%s is a datagram network: use ListenPacket", e.Network))
+	default:
+		return nil, e.opError("listen", ErrNotSocket)
+	}
+	lc := net.ListenConfig{Control: e.control()}
+	ln, err := lc.Listen(ctx, e.Network, e.Address)
+	if err != nil && e.replaceStale(ctx, err) {
+		ln, err = lc.Listen(ctx, e.Network, e.Address)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.Options.Backlog > 0 {
+		if err := setBacklog(ln, e.Options.Backlog); err != nil {
+			ln.Close()
+			return nil, &net.OpError{Op: "listen", Net: e.Network, Addr: ln.Addr(), Err: err}
+		}
+	}
+	return ln, nil
+}
+
+// ListenPacket opens a datagram socket bound to e: udp, udp4, udp6 or
+// unixgram. As with Listen, a stale Unix socket file is replaced and the
+// file is removed on Close.
+func (e Endpoint) ListenPacket(ctx context.Context) (net.PacketConn, error) {
+	if e.Type() != socket.Datagram {
+		if e.Network == Stdio {
+			return nil, e.opError("listen", ErrNotSocket)
+		}
+		return nil, e.opError("listen", fmt.Errorf("%s is not a datagram network: use Listen", e.Network))
+	}
+	lc := net.ListenConfig{Control: e.control()}
+	pc, err := lc.ListenPacket(ctx, e.Network, e.Address)
+	if err != nil && e.replaceStale(ctx, err) {
+		pc, err = lc.ListenPacket(ctx, e.Network, e.Address)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.IsUnix() && !e.IsAbstract() {
+		return &unlinkingConn{UnixConn: pc.(*net.UnixConn), path: e.Address}, nil
+	}
+	return pc, nil
+}
+
+// Dial connects to e. For datagram networks it returns a connected socket:
+// it sends only to e and receives only from e. A unixgram dial without a
+// bind= option binds an autobound abstract name, so that the server has an
+// address to reply to. ctx bounds the connect.
+func (e Endpoint) Dial(ctx context.Context) (net.Conn, error) {
+	if e.Type() == 0 {
+		return nil, e.opError("dial", ErrNotSocket)
+	}
+	d := net.Dialer{Control: e.control()}
+	switch {
+	case e.Options.Bind != "":
+		laddr, err := LocalAddr(e.Network, e.Options.Bind)
+		if err != nil {
+			return nil, e.opError("dial", err)
+		}
+		d.LocalAddr = laddr
+	case e.Network == "unixgram":
+		d.Control = autobind(d.Control)
+	}
+	c, err := d.DialContext(ctx, e.Network, e.Address)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Options.ConfigureConn(c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (e Endpoint) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: e.Network, Addr: stringAddr{e.Network, e.Address}, Err: err}
+}
+
+// stringAddr is a net.Addr for errors about endpoints not yet resolved.
+type stringAddr struct{ network, address string }
+
+func (a stringAddr) Network() string { return a.network }
+func (a stringAddr) String() string  { return a.address }
+
+// control returns the net.ListenConfig or net.Dialer Control func that
+// applies e's options before bind.
+func (e Endpoint) control() func(network, address string, c syscall.RawConn) error {
+	o := e.Options
+	type setting struct {
+		opt socket.Option
+		v   int
+	}
+	var settings []setting
+	if o.ReusePort {
+		settings = append(settings, setting{socket.ReusePort, 1})
+	}
+	if o.RecvBuffer > 0 {
+		settings = append(settings, setting{socket.RecvBuffer, o.RecvBuffer})
+	}
+	if o.SendBuffer > 0 {
+		settings = append(settings, setting{socket.SendBuffer, o.SendBuffer})
+	}
+	if len(settings) == 0 && o.TTL == 0 {
+		return nil
+	}
+	return func(network, address string, c syscall.RawConn) error {
+		ttl := socket.TTL
+		if strings.HasSuffix(network, "6") {
+			ttl = socket.HopLimit
+		}
+		all := settings
+		if o.TTL > 0 {
+			all = append(all[:len(all):len(all)], setting{ttl, o.TTL})
+		}
+		var err error
+		cerr := c.Control(func(fd uintptr) {
+			for _, s := range all {
+				if err = socket.SetOptionFD(fd, s.opt, s.v); err != nil {
+					err = fmt.Errorf("setsockopt %v=%d: %w", s.opt, s.v, err)
+					return
+				}
+			}
+		})
+		return errors.Join(cerr, err)
+	}
+}
+
+// ConfigureConn applies to c, a dialed or accepted connection, the options
+// that act on a connected socket: nodelay. Go sets TCP_NODELAY on every
+// accepted connection, so servers call this after Accept for nodelay=0 to
+// take effect.
+func (o Options) ConfigureConn(c net.Conn) error {
+	tc, ok := c.(*net.TCPConn)
+	if !ok || o.NoDelay == nil {
+		return nil
+	}
+	if err := tc.SetNoDelay(*o.NoDelay); err != nil {
+		return &net.OpError{Op: "set", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	}
+	return nil
+}
+
+// autobind wraps a Control func so that the socket is bound to an abstract
+// name the kernel picks before it connects.
+func autobind(next func(string, string, syscall.RawConn) error) func(string, string, syscall.RawConn) error {
+	return func(network, address string, c syscall.RawConn) error {
+		if next != nil {
+			if err := next(network, address, c); err != nil {
+				return err
+			}
+		}
+		var err error
+		if cerr := c.Control(func(fd uintptr) { err = socket.AutobindFD(fd) }); cerr != nil {
+			return cerr
+		}
+		return err
+	}
+}
+
+// setBacklog gives a Go listener a real backlog: Go always listens with
+// the kernel's ceiling, and Linux lets a second listen(2) on a listening
+// socket change it.
+func setBacklog(ln net.Listener, backlog int) error {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return fmt.Errorf("listener %T has no descriptor", ln)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var lerr error
+	if err := rc.Control(func(fd uintptr) { lerr = socket.ListenFD(fd, backlog) }); err != nil {
+		return err
+	}
+	return lerr
+}
+
+// replaceStale removes e's Unix socket file if err says it is in use and no
+// server answers on it, and reports whether it did. A file that is not a
+// socket, or one a live server holds, is left alone.
+func (e Endpoint) replaceStale(ctx context.Context, err error) bool {
+	if !e.IsUnix() || e.IsAbstract() || !errors.Is(err, syscall.EADDRINUSE) {
+		return false
+	}
+	fi, serr := os.Lstat(e.Address)
+	if serr != nil || fi.Mode().Type() != fs.ModeSocket {
+		return false
+	}
+	// connect(2) to a socket file nobody has bound is refused whatever the
+	// type; a live server of another type answers EPROTOTYPE instead.
+	var d net.Dialer
+	c, derr := d.DialContext(ctx, e.Network, e.Address)
+	if derr == nil {
+		c.Close()
+		return false
+	}
+	if !errors.Is(derr, syscall.ECONNREFUSED) {
+		return false
+	}
+	return os.Remove(e.Address) == nil
+}
+
+// unlinkingConn is a unixgram socket that removes its file on Close, as
+// net.UnixListener does for stream sockets.
+type unlinkingConn struct {
+	*net.UnixConn
+	path string
+	once sync.Once
+}
+
+func (c *unlinkingConn) Close() error {
+	err := c.UnixConn.Close()
+	c.once.Do(func() {
+		if rerr := os.Remove(c.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
+			err = rerr
+		}
+	})
+	return err
+}

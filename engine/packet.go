@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/socket"
+)
+
+// maxPeers bounds the datagram peer table, so that a flood of sources
+// cannot grow it without limit; peers past it are served but not tracked.
+const maxPeers = 4096
+
+// udpReader and unixPacketReader are implemented by *net.UDPConn and *net.UnixConn (and the
+// endpoint package's wrapper of the latter): ReadMsg reports truncation.
+type udpReader interface {
+	ReadMsgUDP(b, oob []byte) (n, oobn, flags int, addr *net.UDPAddr, err error)
+}
+
+type unixPacketReader interface {
+	ReadMsgUnix(b, oob []byte) (n, oobn, flags int, addr *net.UnixAddr, err error)
+}
+
+// readPacket reads one datagram whole and tells whether it was truncated.
+func readPacket(pc net.PacketConn, buf []byte) (int, net.Addr, bool, error) {
+	switch c := pc.(type) {
+	case udpReader:
+		n, _, flags, from, err := c.ReadMsgUDP(buf, nil)
+		if from == nil {
+			return n, nil, flags&syscall.MSG_TRUNC != 0, err
+		}
+		return n, from, flags&syscall.MSG_TRUNC != 0, err
+	case unixPacketReader:
+		n, _, flags, from, err := c.ReadMsgUnix(buf, nil)
+		if from == nil {
+			return n, nil, flags&syscall.MSG_TRUNC != 0, err
+		}
+		return n, from, flags&syscall.MSG_TRUNC != 0, err
+	}
+	n, from, err := pc.ReadFrom(buf)
+	return n, from, false, err
+}
+
+// servePackets answers each datagram to its own sender.
+func (s *threadedServer) servePackets() error {
+	size := udpBuffer
+	if s.ep.IsUnix() {
+		size = recordBuffer
+	}
+	buf := make([]byte, size)
+	svc := s.cfg.service()
+	peers := newPeerTable(s.pc.LocalAddr(), s.cfg.peerIdle(), s)
+	defer peers.flush()
+	// The read deadline doubles as the timer for sweeping quiet peers: it
+	// is set when the first peer arrives and reset after each sweep.
+	var sweepAt time.Time
+	for {
+		n, from, truncated, err := readPacket(s.pc, buf)
+		if err != nil {
+			switch {
+			case s.stopping():
+				return ErrServerClosed
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				peers.expire(time.Now())
+				sweepAt, _ = peers.nextExpiry()
+				s.pc.SetReadDeadline(sweepAt)
+				continue
+			case errors.Is(err, syscall.ECONNREFUSED):
+				continue // an ICMP error for an earlier reply; nothing to do
+			}
+			return err
+		}
+		p := peers.see(from, n)
+		if p != nil && sweepAt.IsZero() {
+			sweepAt = p.End.Add(peers.idle)
+			s.pc.SetReadDeadline(sweepAt)
+		}
+		if truncated {
+			s.log.Warn("datagram dropped", "from", endpoint.AddrString(from),
+				"err", fmt.Errorf("larger than %d bytes, arrived truncated: %w", len(buf), socket.ErrTruncated))
+			continue
+		}
+		reply, ok := svc.Datagram(nil, buf[:n])
+		if !ok {
+			continue
+		}
+		if !hasReplyAddress(from) {
+			s.log.Warn("no reply sent", "err", "the sender is an unnamed unixgram socket: bind it to a path or abstract name to get replies")
+			continue
+		}
+		w, err := s.pc.WriteTo(reply, from)
+		if p != nil {
+			p.BytesOut += int64(w)
+			p.End = time.Now() // the session lasts until its last reply
+		}
+		if err != nil {
+			if s.stopping() {
+				return ErrServerClosed
+			}
+			s.log.Warn("reply failed", "to", endpoint.AddrString(from), "err", err)
+		}
+	}
+}
+
+func hasReplyAddress(a net.Addr) bool {
+	switch a := a.(type) {
+	case nil:
+		return false
+	case *net.UnixAddr:
+		return a != nil && a.Name != ""
+	}
+	return true
+}
+
+// peerTable keeps a datagram server's sessions: one per sender address,
+// logged when first seen and when quiet for idle.
+type peerTable struct {
+	local net.Addr
+	idle  time.Duration
+	s     *threadedServer
+	peers map[string]*ConnStats
+}
+
+func newPeerTable(local net.Addr, idle time.Duration, s *threadedServer) *peerTable {
+	return &peerTable{local: local, idle: idle, s: s, peers: make(map[string]*ConnStats)}
+}
+
+// see counts an n-byte datagram from a and returns its peer's stats, or nil
+// when the table is full.
+func (t *peerTable) see(a net.Addr, n int) *ConnStats {
+	key := endpoint.AddrString(a)
+	now := time.Now()
+	p, ok := t.peers[key]
+	if !ok {
+		if len(t.peers) >= maxPeers {
+			return nil
+		}
+		p = &ConnStats{
+			Tuple: endpoint.Tuple{Proto: t.local.Network(), Local: t.local, Remote: a},
+			Start: now,
+		}
+		t.peers[key] = p
+		t.s.log.Info("peer", "tuple", p.Tuple.String())
+	}
+	p.BytesIn += int64(n)
+	p.End = now
+	return p
+}
+
+// nextExpiry is when the quietest peer's session ends, if there is a peer.
+func (t *peerTable) nextExpiry() (time.Time, bool) {
+	var first time.Time
+	for _, p := range t.peers {
+		if first.IsZero() || p.End.Before(first) {
+			first = p.End
+		}
+	}
+	if first.IsZero() {
+		return first, false
+	}
+	return first.Add(t.idle), true
+}
+
+func (t *peerTable) expire(now time.Time) {
+	for key, p := range t.peers {
+		if now.Sub(p.End) >= t.idle {
+			t.s.log.Info("peer done", "conn", *p)
+			delete(t.peers, key)
+		}
+	}
+}
+
+// flush logs every remaining session, at shutdown.
+func (t *peerTable) flush() {
+	for key, p := range t.peers {
+		t.s.log.Info("peer done", "conn", *p)
+		delete(t.peers, key)
+	}
+}

@@ -1,0 +1,75 @@
+// Package cli wires sockit's commands to the library packages: each file
+// holds one command, which turns flags into a library call and its result
+// into output. Nothing outside cmd/sockit imports it.
+package cli
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// IO is where a command reads and writes.
+type IO struct {
+	In  io.Reader
+	Out io.Writer // results
+	Err io.Writer // diagnostics, logs and errors
+}
+
+// Stdio returns the process's standard streams.
+func Stdio() IO { return IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr} }
+
+// Main runs sockit with args (without the program name) and returns the
+// exit code: 0 ok, 1 a network or runtime error, 2 a usage error.
+func Main(ctx context.Context, args []string, stdio IO) int {
+	root := newRootCmd(stdio)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	return reportError(stdio.Err, err)
+}
+
+func newRootCmd(stdio IO) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sockit",
+		Short: "A socket toolkit: echo servers, a netcat client, and the socket lifecycle made visible",
+		Long: `sockit opens every kind of socket Linux offers a user — TCP and UDP over IPv4 and
+IPv6, Unix stream, datagram and sequenced-packet sockets, by path or abstract
+name — with one address syntax, and shows what the kernel did: the addresses,
+the ephemeral port it picked, and each system call.
+
+Addresses:
+  tcp://127.0.0.1:7777   tcp4://0.0.0.0:80   tcp6://[::1]:7   localhost:7777   :7777
+  udp://127.0.0.1:5353   udp4://:9           udp6://[::1]:9
+  unix:///run/app.sock   unix:rel/app.sock   unix:@abstract-name
+  unixgram:/tmp/g.sock   unixpacket:@seq
+  -                      standard input and output
+Options follow '?': reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind
+  e.g. tcp://127.0.0.1:0?backlog=16&rcvbuf=256k
+
+Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address).`,
+		Example: `  sockit demo                          # echo round trip over every socket type
+  sockit demo --trace                  # ... and every system call of a TCP and a UDP exchange
+  sockit serve :7777 udp://:7777 unix:@echo
+  echo hello | sockit connect -v :7777
+  sockit info`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetIn(stdio.In)
+	root.SetOut(stdio.Out)
+	root.SetErr(stdio.Err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
+	root.AddCommand(
+		newDemoCmd(stdio),
+		newServeCmd(stdio),
+		newConnectCmd(stdio),
+		newInfoCmd(stdio),
+		newVersionCmd(stdio),
+	)
+	return root
+}

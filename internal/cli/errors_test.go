@@ -1,0 +1,97 @@
+package cli_test
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sockit/sockit/internal/testnet"
+)
+
+// TestErrors covers every kind of bad input: each gets one line on stderr
+// naming what and why, and the exit code says whose fault it was.
+func TestErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	missing := filepath.Join(testnet.SocketDir(t), "nobody.sock")
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string // the whole of stderr
+	}{
+		{"bad address", []string{"connect", "tcp//x:1"}, 2,
+			`sockit: bad address "tcp//x:1": missing "://" after scheme`},
+		{"bad address in serve", []string{"serve", "udp://[::1:9"}, 2,
+			`sockit: bad address "udp://[::1:9": missing "]" after IPv6 address`},
+		{"bad option", []string{"serve", "tcp://127.0.0.1:0?backlog=-1"}, 2,
+			`sockit: bad address "tcp://127.0.0.1:0?backlog=-1": option backlog=-1: want a whole number from 1 to 1048576`},
+		{"stdio is not a socket", []string{"connect", "-"}, 2,
+			`sockit: connect -: not a socket address`},
+		{"busy port", []string{"serve", "tcp://" + busy.Addr().String()}, 1,
+			"sockit: listen tcp " + busy.Addr().String() + ": address already in use"},
+		{"refused", []string{"connect", "tcp://" + closedAddr}, 1,
+			"sockit: dial tcp " + closedAddr + ": connection refused"},
+		{"missing unix path", []string{"connect", "unix:" + missing}, 1,
+			"sockit: dial unix " + missing + ": no such file or directory"},
+		{"unknown flag", []string{"serve", "--frobnicate"}, 2,
+			"sockit: unknown flag: --frobnicate"},
+		{"unknown command", []string{"frobnicate"}, 2,
+			`sockit: unknown command "frobnicate" for "sockit"`},
+		{"missing argument", []string{"connect"}, 2,
+			"sockit: sockit connect: accepts between 1 and 1 arg(s), received 0 (see sockit connect --help)"},
+		{"bad log format", []string{"serve", "--log-format", "xml", "tcp://127.0.0.1:0"}, 2,
+			`sockit: --log-format "xml": want text or json`},
+		{"unknown engine", []string{"serve", "--engine", "fibers"}, 2,
+			`sockit: unknown engine "fibers" (want threaded)`},
+		{"unknown service", []string{"serve", "--service", "qotd"}, 2,
+			`sockit: unknown service "qotd" (want echo)`},
+		{"bad duration", []string{"connect", "-w", "soon", "tcp://127.0.0.1:1"}, 2,
+			`sockit: invalid argument "soon" for "-w, --wait" flag: time: invalid duration "soon"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sockit(t, "", tt.args...)
+			if r.code != tt.code || r.stderr != tt.stderr+"\n" || r.stdout != "" {
+				t.Errorf("sockit %s\n got exit %d, stderr %q, stdout %q\nwant exit %d, stderr %q",
+					strings.Join(tt.args, " "), r.code, r.stderr, r.stdout, tt.code, tt.stderr+"\n")
+			}
+		})
+	}
+}
+
+// TestPermissionDenied binds a Unix socket in a directory the user may not
+// write to. As root, which may write anywhere, it runs sockit as nobody.
+func TestPermissionDenied(t *testing.T) {
+	dir := testnet.SocketDir(t)
+	locked := filepath.Join(dir, "locked")
+	if err := os.Mkdir(locked, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	path := filepath.Join(locked, "x.sock")
+	cmd := exec.CommandContext(testnet.Context(t), sockitBin, "serve", "unix:"+path)
+	if os.Geteuid() == 0 {
+		const nobody = 65534
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	}
+	r := sockitCmd(t, cmd, "")
+	want := "sockit: listen unix " + path + ": permission denied\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("serve in a read-only directory: exit %d, stderr %q; want 1, %q", r.code, r.stderr, want)
+	}
+}

@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/engine"
+	"github.com/sockit/sockit/service"
+)
+
+type serveOptions struct {
+	addrs     []string
+	engine    string
+	service   string
+	drain     time.Duration
+	logFormat string
+	quiet     bool
+}
+
+func newServeCmd(stdio IO) *cobra.Command {
+	opts := serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve [flags] [ADDR...]",
+		Short: "Run an echo server on one or more endpoints at once",
+		Long: `serve binds every ADDR (default tcp://127.0.0.1:7777) and runs a service on each,
+printing the address it really bound — with the kernel's port when you ask for
+port 0 — on standard output:
+
+  serving echo on tcp://127.0.0.1:7777 (engine threaded)
+
+Stream endpoints (tcp, unix) echo each connection and carry the client's
+half-close back; unixpacket echoes record by record; datagram endpoints (udp,
+unixgram) answer every datagram to its own sender. Each connection and each
+datagram peer is logged on standard error with its 5-tuple, bytes each way and
+duration.
+
+SIGINT or SIGTERM stops accepting, lets open connections finish for up to
+--drain, removes Unix socket files and exits 0. A socket file left by a server
+that died is replaced; one a live server holds is "address already in use".`,
+		Example: `  sockit serve                                   # tcp://127.0.0.1:7777
+  sockit serve tcp://127.0.0.1:0 udp://127.0.0.1:0 unix:/tmp/echo.sock
+  sockit serve --log-format json 'tcp6://[::1]:7777?backlog=64'`,
+		Args: argsBetween(0, 64),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.addrs = args
+			return runServe(cmd.Context(), opts, stdio)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.engine, "engine", engine.Names()[0], "concurrency model: "+strings.Join(engine.Names(), ", "))
+	f.StringVar(&opts.service, "service", "echo", "service to run: "+strings.Join(service.Names(), ", "))
+	f.DurationVar(&opts.drain, "drain", 5*time.Second, "on SIGINT/SIGTERM, how long open connections may finish before they are closed")
+	f.StringVar(&opts.logFormat, "log-format", "text", "log format on standard error: text or json")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log only warnings and errors, not each connection")
+	return cmd
+}
+
+func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
+	eng, err := engine.ByName(opts.engine)
+	if err != nil {
+		return &usageError{err}
+	}
+	svc, err := service.ByName(opts.service)
+	if err != nil {
+		return &usageError{err}
+	}
+	logger, err := newLogger(stdio.Err, opts.logFormat, opts.quiet)
+	if err != nil {
+		return err
+	}
+	if len(opts.addrs) == 0 {
+		opts.addrs = []string{"tcp://127.0.0.1:7777"}
+	}
+	eps := make([]endpoint.Endpoint, len(opts.addrs))
+	for i, a := range opts.addrs {
+		if eps[i], err = parseEndpoint(a); err != nil {
+			return err
+		}
+		if eps[i].Type() == 0 {
+			return usageErrorf("serve %s: not a socket address", a)
+		}
+	}
+	cfg := engine.Config{Service: svc, Logger: logger}
+	servers, err := bindAll(ctx, eng, eps, cfg)
+	if err != nil {
+		return err
+	}
+	for i, srv := range servers {
+		bound := endpoint.Endpoint{Network: eps[i].Network, Address: endpoint.AddrString(srv.Addr())}
+		fmt.Fprintf(stdio.Out, "serving %s on %s (engine %s)\n", svc.Name(), bound, eng.Name())
+	}
+	return serveAll(ctx, servers, opts.drain, logger)
+}
+
+// bindAll binds every endpoint, or none: on an error it closes those bound.
+func bindAll(ctx context.Context, eng engine.Engine, eps []endpoint.Endpoint, cfg engine.Config) ([]engine.Server, error) {
+	servers := make([]engine.Server, 0, len(eps))
+	for _, ep := range eps {
+		srv, err := eng.Bind(ctx, ep, cfg)
+		if err != nil {
+			for _, s := range servers {
+				s.Close()
+			}
+			return nil, err
+		}
+		servers = append(servers, srv)
+	}
+	return servers, nil
+}
+
+// serveAll serves until ctx ends (a signal) or a server fails, then drains
+// them all for up to drain.
+func serveAll(ctx context.Context, servers []engine.Server, drain time.Duration, logger *slog.Logger) error {
+	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	failed := make(chan error, len(servers))
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Go(func() {
+			if err := srv.Serve(serveCtx); !errors.Is(err, engine.ErrServerClosed) {
+				failed <- fmt.Errorf("serve %s: %w", endpoint.AddrString(srv.Addr()), err)
+			}
+		})
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "drain", drain)
+	case serveErr = <-failed:
+	}
+	drainCtx, cancelDrain := context.WithTimeout(context.WithoutCancel(ctx), drain)
+	defer cancelDrain()
+	var swg sync.WaitGroup
+	for _, srv := range servers {
+		swg.Go(func() {
+			if err := srv.Shutdown(drainCtx); errors.Is(err, context.DeadlineExceeded) {
+				logger.Warn("drain time over; closed open connections", "addr", endpoint.AddrString(srv.Addr()))
+			}
+		})
+	}
+	swg.Wait()
+	cancel()
+	wg.Wait()
+	return serveErr
+}
+
+func newLogger(w io.Writer, format string, quiet bool) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelWarn
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	}
+	return nil, usageErrorf("--log-format %q: want text or json", format)
+}

@@ -1,0 +1,179 @@
+package cli_test
+
+import (
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/internal/testnet"
+)
+
+// TestServeConnect runs one serve process on five endpoints at once and
+// talks to each with sockit connect.
+func TestServeConnect(t *testing.T) {
+	dir := testnet.SocketDir(t)
+	srv := startServe(t, 5,
+		"tcp://127.0.0.1:0", "udp://127.0.0.1:0", "unix:"+dir+"/s.sock", "unixpacket:"+dir+"/p.sock", "unixgram:"+dir+"/g.sock")
+	for i, a := range srv.addrs[:2] {
+		if strings.HasSuffix(a, ":0") {
+			t.Errorf("serve printed %q for endpoint %d: want the kernel's port", a, i)
+		}
+	}
+	input := "hello\nworld\n"
+	for _, addr := range srv.addrs {
+		t.Run(addr, func(t *testing.T) {
+			r := sockit(t, input, "connect", "-v", addr)
+			if r.code != 0 || r.stdout != input {
+				t.Fatalf("connect %s: exit %d, stdout %q, stderr %q", addr, r.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "sent 12 bytes, received 12 bytes") {
+				t.Errorf("connect -v byte counts missing: %q", r.stderr)
+			}
+		})
+	}
+	// -v shows the tuple with the client's ephemeral port.
+	r := sockit(t, "x", "connect", "-v", srv.addrs[0])
+	server := strings.TrimPrefix(srv.addrs[0], "tcp://")
+	if !regexp.MustCompile(`sockit: connected tcp 127\.0\.0\.1:\d+ -> ` + regexp.QuoteMeta(server) + "\n").MatchString(r.stderr) {
+		t.Errorf("connect -v tuple line missing: %q", r.stderr)
+	}
+	if code := srv.stop(t); code != 0 {
+		t.Errorf("serve exit %d after SIGTERM; stderr:\n%s", code, srv.stderr)
+	}
+	for _, f := range []string{"s.sock", "p.sock", "g.sock"} {
+		if _, err := os.Lstat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("%s left behind after SIGTERM: %v", f, err)
+		}
+	}
+	logs := srv.stderr.String()
+	if !regexp.MustCompile(`msg=close engine=threaded service=echo conn\.tuple="tcp 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+" conn\.bytes_in=12 conn\.bytes_out=12 conn\.duration=`).MatchString(logs) {
+		t.Errorf("no connection log with tuple, bytes and duration:\n%s", logs)
+	}
+	if !regexp.MustCompile(`msg="peer done" engine=threaded service=echo conn\.tuple="udp 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+" conn\.bytes_in=12 conn\.bytes_out=12`).MatchString(logs) {
+		t.Errorf("no datagram peer log with tuple and bytes:\n%s", logs)
+	}
+}
+
+func TestServeDefaultAndJSONLogs(t *testing.T) {
+	// The default endpoint is tcp://127.0.0.1:7777; it may be taken on a
+	// shared machine, in which case serve must say so and exit 1.
+	cmd := exec.CommandContext(testnet.Context(t), sockitBin, "serve", "--log-format", "json")
+	if ln, err := net.Listen("tcp", "127.0.0.1:7777"); err == nil {
+		ln.Close()
+		srv := startServe(t, 1, "--log-format", "json")
+		if srv.addrs[0] != "tcp://127.0.0.1:7777" {
+			t.Errorf("default endpoint %q", srv.addrs[0])
+		}
+		sockit(t, "abc", "connect", srv.addrs[0])
+		if code := srv.stop(t); code != 0 {
+			t.Errorf("exit %d", code)
+		}
+		if !strings.Contains(srv.stderr.String(), `"msg":"close","engine":"threaded","service":"echo","conn":{"tuple":"tcp 127.0.0.1:7777 -> 127.0.0.1:`) {
+			t.Errorf("json logs lack a close record:\n%s", srv.stderr)
+		}
+		return
+	}
+	if r := sockitCmd(t, cmd, ""); r.code != 1 || !strings.Contains(r.stderr, "address already in use") {
+		t.Errorf("serve with 7777 taken: %+v", r)
+	}
+}
+
+// TestServeDrain checks that SIGTERM lets an open connection finish.
+func TestServeDrain(t *testing.T) {
+	srv := startServe(t, 1, "tcp://127.0.0.1:0")
+	ep := endpoint.MustParse(srv.addrs[0])
+	c, err := ep.Dial(testnet.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The connection accepted before the signal still echoes...
+	if _, err := c.Write([]byte("in flight")); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "in flight" {
+		t.Fatalf("echo during drain: %q, %v", got, err)
+	}
+	// ... and the server exits 0 once it has closed.
+	if code := srv.stop(t); code != 0 {
+		t.Errorf("exit %d after drain; stderr:\n%s", code, srv.stderr)
+	}
+}
+
+// TestServeDrainTimeout checks that a connection that never ends is closed
+// when --drain runs out, and serve still exits 0.
+func TestServeDrainTimeout(t *testing.T) {
+	srv := startServe(t, 1, "--drain", "50ms", "unix:@sockit-drain-"+filepath.Base(testnet.SocketDir(t)))
+	c, err := endpoint.MustParse(srv.addrs[0]).Dial(testnet.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if code := srv.stop(t); code != 0 {
+		t.Errorf("exit %d; stderr:\n%s", code, srv.stderr)
+	}
+	if !strings.Contains(srv.stderr.String(), "drain time over") {
+		t.Errorf("no drain-timeout warning:\n%s", srv.stderr)
+	}
+	if n, err := c.Read(make([]byte, 1)); err == nil {
+		t.Errorf("connection still open after drain: read %d bytes", n)
+	}
+}
+
+func TestServeUnixFiles(t *testing.T) {
+	dir := testnet.SocketDir(t)
+	path := filepath.Join(dir, "stale.sock")
+	// A socket file from a server that died is replaced...
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	srv := startServe(t, 1, "unix:"+path)
+	if r := sockit(t, "still works\n", "connect", srv.addrs[0]); r.stdout != "still works\n" {
+		t.Fatalf("connect to the replacing server: %+v", r)
+	}
+	// ... and a live server's file is "address already in use".
+	r := sockit(t, "", "serve", "unix:"+path)
+	want := "sockit: listen unix " + path + ": address already in use\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("second serve on a live socket: exit %d, stderr %q; want 1, %q", r.code, r.stderr, want)
+	}
+	if code := srv.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+func TestConnectDatagramRefused(t *testing.T) {
+	// A UDP port with nobody on it answers ICMP port unreachable, which a
+	// connected UDP socket reports as "connection refused".
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	pc.Close()
+	r := sockit(t, "anyone?\n", "connect", "udp://"+addr)
+	if r.code != 1 || !strings.Contains(r.stderr, "connection refused") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("connect to a closed UDP port: %+v", r)
+	}
+}

@@ -1,0 +1,56 @@
+// Package testnet holds helpers for tests that use real sockets: a short
+// temp directory for Unix socket paths, a bounded context, and a check for
+// IPv6 loopback. Network-namespace topologies will live here too.
+package testnet
+
+import (
+	"context"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Timeout bounds every test's sockets: no test waits longer for a peer.
+const Timeout = 30 * time.Second
+
+// Context returns a context that ends after Timeout or with the test.
+func Context(t testing.TB) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// SocketDir returns a new temp directory, removed with the test, whose path
+// is short enough for Unix socket names (t.TempDir's paths can exceed the
+// 107 bytes sockaddr_un allows).
+func SocketDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// HasIPv6 reports whether [::1] can be bound here.
+func HasIPv6() bool {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
+
+// SkipWithoutIPv6 skips the test when network is an IPv6 one ("tcp6",
+// "udp6") and this host has no IPv6 loopback.
+func SkipWithoutIPv6(t testing.TB, network string) {
+	t.Helper()
+	if strings.HasSuffix(network, "6") && !HasIPv6() {
+		t.Skip("no IPv6 loopback on this host")
+	}
+}

@@ -1,0 +1,174 @@
+package socket
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// An Option is a socket option that takes an integer, for
+// [FD.SetOption] and [FD.Option]. Booleans are 0 or 1.
+type Option int
+
+// The options. The zero Option is none of them.
+const (
+	ReuseAddr  Option = iota + 1 // SO_REUSEADDR: bind to a port with connections in TIME_WAIT
+	ReusePort                    // SO_REUSEPORT: several sockets share one address
+	RecvBuffer                   // SO_RCVBUF: receive buffer size; Linux reports double what was set
+	SendBuffer                   // SO_SNDBUF: send buffer size; Linux reports double what was set
+	KeepAlive                    // SO_KEEPALIVE: probe idle TCP connections
+	Broadcast                    // SO_BROADCAST: allow sending to broadcast addresses
+	Error                        // SO_ERROR: the pending error, cleared by reading it; read-only
+	TTL                          // IP_TTL: time to live of IPv4 packets sent
+	HopLimit                     // IPV6_UNICAST_HOPS: hop limit of IPv6 packets sent
+	V6Only                       // IPV6_V6ONLY: an INET6 socket refuses IPv4
+	NoDelay                      // TCP_NODELAY: send small segments without waiting (no Nagle)
+)
+
+// String returns the C name of o, such as "SO_REUSEADDR".
+func (o Option) String() string {
+	if _, _, name, ok := o.sockopt(); ok {
+		return name
+	}
+	return "Option(" + strconv.Itoa(int(o)) + ")"
+}
+
+// sockopt returns the level and name that getsockopt(2) and setsockopt(2)
+// take for o, and o's C name.
+func (o Option) sockopt() (level, opt int, name string, ok bool) {
+	switch o {
+	case ReuseAddr:
+		return unix.SOL_SOCKET, unix.SO_REUSEADDR, "SO_REUSEADDR", true
+	case ReusePort:
+		return unix.SOL_SOCKET, unix.SO_REUSEPORT, "SO_REUSEPORT", true
+	case RecvBuffer:
+		return unix.SOL_SOCKET, unix.SO_RCVBUF, "SO_RCVBUF", true
+	case SendBuffer:
+		return unix.SOL_SOCKET, unix.SO_SNDBUF, "SO_SNDBUF", true
+	case KeepAlive:
+		return unix.SOL_SOCKET, unix.SO_KEEPALIVE, "SO_KEEPALIVE", true
+	case Broadcast:
+		return unix.SOL_SOCKET, unix.SO_BROADCAST, "SO_BROADCAST", true
+	case Error:
+		return unix.SOL_SOCKET, unix.SO_ERROR, "SO_ERROR", true
+	case TTL:
+		return unix.IPPROTO_IP, unix.IP_TTL, "IP_TTL", true
+	case HopLimit:
+		return unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS", true
+	case V6Only:
+		return unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, "IPV6_V6ONLY", true
+	case NoDelay:
+		return unix.IPPROTO_TCP, unix.TCP_NODELAY, "TCP_NODELAY", true
+	}
+	return 0, 0, "", false
+}
+
+// levelString returns the name strace gives a socket option level.
+func levelString(level int) string {
+	switch level {
+	case unix.SOL_SOCKET:
+		return "SOL_SOCKET"
+	case unix.IPPROTO_IP:
+		return "SOL_IP"
+	case unix.IPPROTO_IPV6:
+		return "SOL_IPV6"
+	case unix.IPPROTO_TCP:
+		return "SOL_TCP"
+	}
+	return strconv.Itoa(level)
+}
+
+// unknownOption is the error for an Option this package does not know.
+func unknownOption(o Option) error {
+	return fmt.Errorf("%v: %w", o, errors.ErrUnsupported)
+}
+
+// SetOption sets o to v with setsockopt(2).
+func (f *FD) SetOption(o Option, v int) error {
+	const op = "setsockopt"
+	level, opt, name, ok := o.sockopt()
+	if !ok {
+		return &OpError{Op: op, Err: unknownOption(o)}
+	}
+	start := time.Now()
+	var errno error
+	if err := f.control(func(fd int) { errno = unix.SetsockoptInt(fd, level, opt, v) }); err != nil {
+		return &OpError{Op: op, Err: err}
+	}
+	if f.tr != nil {
+		f.trace(start, Call{Op: op, Args: levelString(level) + ", " + name + ", " + strconv.Itoa(v), Err: errno})
+	}
+	if errno != nil {
+		return &OpError{Op: op, Err: fmt.Errorf("%s: %w", name, errno)}
+	}
+	return nil
+}
+
+// Option returns the value of o, read with getsockopt(2).
+func (f *FD) Option(o Option) (int, error) {
+	const op = "getsockopt"
+	level, opt, name, ok := o.sockopt()
+	if !ok {
+		return 0, &OpError{Op: op, Err: unknownOption(o)}
+	}
+	start := time.Now()
+	var (
+		v     int
+		errno error
+	)
+	if err := f.control(func(fd int) { v, errno = unix.GetsockoptInt(fd, level, opt) }); err != nil {
+		return 0, &OpError{Op: op, Err: err}
+	}
+	if f.tr != nil {
+		args := levelString(level) + ", " + name
+		if errno == nil {
+			args += ", [" + strconv.Itoa(v) + "]"
+		}
+		f.trace(start, Call{Op: op, Args: args, Err: errno})
+	}
+	if errno != nil {
+		return 0, &OpError{Op: op, Err: fmt.Errorf("%s: %w", name, errno)}
+	}
+	return v, nil
+}
+
+// SetOptionFD sets o to v on the socket fd with setsockopt(2), untraced.
+// It is for the Control funcs of [net.ListenConfig] and [net.Dialer], and
+// for [syscall.RawConn.Control].
+func SetOptionFD(fd uintptr, o Option, v int) error {
+	level, opt, _, ok := o.sockopt()
+	if !ok {
+		return os.NewSyscallError("setsockopt", unknownOption(o))
+	}
+	return os.NewSyscallError("setsockopt", unix.SetsockoptInt(int(fd), level, opt, v))
+}
+
+// OptionFD returns the value of o on the socket fd, read with
+// getsockopt(2), untraced. Like [SetOptionFD], it is for Control funcs.
+func OptionFD(fd uintptr, o Option) (int, error) {
+	level, opt, _, ok := o.sockopt()
+	if !ok {
+		return 0, os.NewSyscallError("getsockopt", unknownOption(o))
+	}
+	v, err := unix.GetsockoptInt(int(fd), level, opt)
+	if err != nil {
+		return 0, os.NewSyscallError("getsockopt", err)
+	}
+	return v, nil
+}
+
+// ListenFD calls listen(2) on the socket fd with backlog, untraced.
+//
+// Linux lets a second listen(2) on a socket that is already listening
+// change its backlog, up to net.core.somaxconn. Go's listeners always
+// listen with that ceiling; calling ListenFD from
+// [syscall.RawConn.Control] on one gives it a real backlog. (A Unix stream
+// listener then admits backlog+1 connections that have not been accepted;
+// further non-blocking connects fail with EAGAIN.)
+func ListenFD(fd uintptr, backlog int) error {
+	return os.NewSyscallError("listen", unix.Listen(int(fd), backlog))
+}

@@ -21,7 +21,7 @@ type Call struct {
 	// gethostname.
 	FD int
 	// Args are the other arguments as strace would print them, such as
-	// "AF_INET, SOCK_STREAM, 0", "SOL_SOCKET, SO_REUSEADDR, 1", "SHUT_WR"
+	// "AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0", "SOL_SOCKET, SO_REUSEADDR, 1", "SHUT_WR"
 	// or, for send and recv, the buffer's length. For gethostname it is
 	// the quoted name the call returned.
 	Args string
@@ -42,9 +42,9 @@ type Call struct {
 
 // String formats c the way strace does, without the duration:
 //
-//	socket(AF_INET, SOCK_STREAM, 0) = 3
+//	socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0) = 3
 //	connect(4, 127.0.0.1:1) = -1 ECONNREFUSED (connection refused)
-//	accept4(3) = 5 (peer 127.0.0.1:41234)
+//	accept4(3, SOCK_NONBLOCK|SOCK_CLOEXEC) = 5 (peer 127.0.0.1:41234)
 //	recvfrom(6, 65536) = 5 (from 127.0.0.1:5555)
 //	gethostname() = 0 ("myhost")
 //
@@ -117,7 +117,8 @@ func addrString(a net.Addr) string {
 }
 
 // A Tracer receives every call made on the descriptors created with it,
-// after the call returns. A nil Tracer traces nothing. It may be called
+// as the call returns (so calls from different goroutines may arrive in an
+// order other than the one in which they took effect). A nil Tracer traces nothing. It may be called
 // from several goroutines at once, for different descriptors, and should
 // return quickly: the call it reports waits for it.
 type Tracer func(Call)

@@ -14,8 +14,8 @@ func TestCallString(t *testing.T) {
 		call Call
 		want string
 	}{
-		{"socket", Call{Op: "socket", FD: -1, Args: "AF_INET, SOCK_STREAM, 0", Ret: 3},
-			"socket(AF_INET, SOCK_STREAM, 0) = 3"},
+		{"socket", Call{Op: "socket", FD: -1, Args: "AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0", Ret: 3},
+			"socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0) = 3"},
 		{"setsockopt", Call{Op: "setsockopt", FD: 3, Args: "SOL_SOCKET, SO_REUSEADDR, 1"},
 			"setsockopt(3, SOL_SOCKET, SO_REUSEADDR, 1) = 0"},
 		{"getsockopt", Call{Op: "getsockopt", FD: 3, Args: "SOL_IP, IP_TTL, [64]"},
@@ -26,10 +26,10 @@ func TestCallString(t *testing.T) {
 			"bind(3, [::1]:80) = 0"},
 		{"listen", Call{Op: "listen", FD: 3, Args: "128"},
 			"listen(3, 128) = 0"},
-		{"accept4", Call{Op: "accept4", FD: 3, Ret: 5, Addr: tcp},
-			"accept4(3) = 5 (peer 127.0.0.1:41234)"},
-		{"accept4 unix", Call{Op: "accept4", FD: 3, Ret: 5, Addr: &net.UnixAddr{Net: "unix"}},
-			"accept4(3) = 5 (peer (unnamed))"},
+		{"accept4", Call{Op: "accept4", FD: 3, Args: "SOCK_NONBLOCK|SOCK_CLOEXEC", Ret: 5, Addr: tcp},
+			"accept4(3, SOCK_NONBLOCK|SOCK_CLOEXEC) = 5 (peer 127.0.0.1:41234)"},
+		{"accept4 unix", Call{Op: "accept4", FD: 3, Args: "SOCK_NONBLOCK|SOCK_CLOEXEC", Ret: 5, Addr: &net.UnixAddr{Net: "unix"}},
+			"accept4(3, SOCK_NONBLOCK|SOCK_CLOEXEC) = 5 (peer (unnamed))"},
 		{"connect refused", Call{Op: "connect", FD: 4, Ret: -1, Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, Err: syscall.ECONNREFUSED},
 			"connect(4, 127.0.0.1:1) = -1 ECONNREFUSED (connection refused)"},
 		{"connect abstract", Call{Op: "connect", FD: 4, Addr: &net.UnixAddr{Name: "@echo", Net: "unix"}},

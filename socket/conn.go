@@ -68,7 +68,7 @@ func (f *FD) Accept(ctx context.Context) (*FD, net.Addr, error) {
 		sa     sockaddr
 		errno  error
 	)
-	err := f.wait(ctx, false, func(fd int) bool {
+	err := f.wait(ctx, reading, func(fd int) bool {
 		called = true
 		for {
 			nfd, errno = sysAccept4(fd, &sa, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
@@ -83,7 +83,7 @@ func (f *FD) Accept(ctx context.Context) (*FD, net.Addr, error) {
 		peer = f.addr(&sa)
 	}
 	if called {
-		f.trace(start, Call{Op: op, Ret: nfd, Addr: peer, Err: errno})
+		f.trace(start, Call{Op: op, Args: "SOCK_NONBLOCK|SOCK_CLOEXEC", Ret: nfd, Addr: peer, Err: errno})
 	}
 	if err == nil {
 		err = errno
@@ -93,7 +93,6 @@ func (f *FD) Accept(ctx context.Context) (*FD, net.Addr, error) {
 	}
 	nf, err := newFD(nfd, f.domain, f.typ, f.tr)
 	if err != nil {
-		unix.Close(nfd)
 		return nil, nil, &OpError{Op: op, Err: err}
 	}
 	return nf, peer, nil
@@ -120,7 +119,7 @@ func (f *FD) Connect(ctx context.Context, addr net.Addr) error {
 		started bool
 		errno   error
 	)
-	err = f.wait(ctx, true, func(fd int) bool {
+	err = f.wait(ctx, writing, func(fd int) bool {
 		if !started {
 			started = true
 			errno = sysConnect(fd, sa)

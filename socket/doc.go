@@ -8,11 +8,11 @@
 // [FD.Shutdown] and [FD.Close]. [Gethostname] completes the set. A Tracer
 // sees each call as a [Call], which prints the way strace does:
 //
-//	socket(AF_INET, SOCK_STREAM, 0) = 3
+//	socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0) = 3
 //	setsockopt(3, SOL_SOCKET, SO_REUSEADDR, 1) = 0
 //	bind(3, 127.0.0.1:0) = 0
 //	listen(3, 128) = 0
-//	accept4(3) = 5 (peer 127.0.0.1:41234)
+//	accept4(3, SOCK_NONBLOCK|SOCK_CLOEXEC) = 5 (peer 127.0.0.1:41234)
 //	recv(5, 65536) = 5
 //
 // # Blocking
@@ -20,14 +20,25 @@
 // Every descriptor is created with SOCK_NONBLOCK and SOCK_CLOEXEC and is
 // registered with the Go runtime's network poller, so a call that would
 // block parks its goroutine, not its thread. The methods that can block
-// take a context: cancelling it wakes the call, which then returns an error
-// that satisfies errors.Is(err, ctx.Err()). [FD.Close] from another
-// goroutine wakes every blocked call on the descriptor, which then returns
-// an error that satisfies errors.Is(err, [net.ErrClosed]). A Tracer sees
-// only the final result of each call, not the EAGAIN retries in between;
-// its [Call.Dur] includes the time spent parked. A call woken by Close or
-// by its context is reported with the EAGAIN (or, for connect, the
-// EINPROGRESS) that the kernel last returned.
+// take a context: cancelling it wakes that call (by setting a past deadline
+// on the descriptor, which the call clears again), and the call returns an
+// error that satisfies errors.Is(err, ctx.Err()). [FD.Close] from another
+// goroutine wakes every call blocked on the descriptor, and they return
+// errors that satisfy errors.Is(err, [net.ErrClosed]).
+//
+// A Tracer sees only the final result of each call, not the EAGAIN retries
+// before it, and [Call.Dur] includes the time spent parked. A call woken by
+// Close or by its context is reported with the EAGAIN (for connect,
+// EINPROGRESS) that the kernel last returned. Calls are reported as they
+// return, so calls from different goroutines may reach the tracer in an
+// order other than the one in which they took effect.
+//
+// # Errors
+//
+// Methods return an [*OpError] naming the system call and the address it
+// was given, such as "connect 127.0.0.1:1: connection refused"; errors.Is
+// sees through it to the [syscall.Errno]. A message longer than the buffer
+// it is received into is [ErrTruncated].
 //
 // # Addresses
 //
@@ -41,7 +52,7 @@
 //
 // # Raw descriptors
 //
-// [SetOptionFD], [OptionFD] and [ListenFD] act on a descriptor this package
+// [SetOptionFD], [OptionFD], [ListenFD] and [AutobindFD] act on a descriptor this package
 // did not open, such as the one a [net.ListenConfig] or [net.Dialer]
 // Control func receives, so that the rest of sockit need not import
 // golang.org/x/sys/unix. They are not traced.

@@ -12,16 +12,17 @@ import (
 )
 
 // An echo exchange over TCP on loopback, with every system call traced to
-// standard error the way strace prints it:
+// standard error the way strace prints it (the server's goroutine and the
+// client's interleave, and the numbers vary):
 //
-//	socket(AF_INET, SOCK_STREAM, 0) = 3
+//	socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0) = 3
 //	setsockopt(3, SOL_SOCKET, SO_REUSEADDR, 1) = 0
 //	bind(3, 127.0.0.1:0) = 0
 //	listen(3, 128) = 0
 //	getsockname(3) = 0 (127.0.0.1:40613)
-//	socket(AF_INET, SOCK_STREAM, 0) = 4
+//	socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0) = 4
 //	connect(4, 127.0.0.1:40613) = 0
-//	accept4(3) = 5 (peer 127.0.0.1:52630)
+//	accept4(3, SOCK_NONBLOCK|SOCK_CLOEXEC) = 5 (peer 127.0.0.1:52630)
 //	send(4, 5) = 5
 //	recv(5, 1024) = 5
 //	send(5, 5) = 5

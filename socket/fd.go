@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,6 +28,9 @@ type FD struct {
 	rc     syscall.RawConn
 	closed atomic.Bool
 
+	mu      sync.Mutex
+	cancels [2]int // by direction: calls woken by their contexts, not yet returned
+
 	// parking, if set, is called each time a call finds the descriptor
 	// not ready and is about to park. Tests use it to know that a call
 	// blocked.
@@ -42,7 +46,7 @@ func Socket(d Domain, t Type, proto int, tr Tracer) (*FD, error) {
 	start := time.Now()
 	fd, err := unix.Socket(int(d), int(t)|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if tr != nil {
-		c := Call{Op: op, FD: -1, Args: d.String() + ", " + t.String() + ", " + protoString(d, proto), Ret: fd, Err: err, Dur: time.Since(start)}
+		c := Call{Op: op, FD: -1, Args: d.String() + ", " + t.String() + "|SOCK_NONBLOCK|SOCK_CLOEXEC, " + protoString(d, proto), Ret: fd, Err: err, Dur: time.Since(start)}
 		if err != nil {
 			c.Ret = -1
 		}
@@ -54,7 +58,8 @@ func Socket(d Domain, t Type, proto int, tr Tracer) (*FD, error) {
 	return newFD(fd, d, t, tr)
 }
 
-// newFD wraps fd, a new non-blocking socket of domain d and type t.
+// newFD wraps fd, a new non-blocking socket of domain d and type t. On
+// error fd is closed.
 func newFD(fd int, d Domain, t Type, tr Tracer) (*FD, error) {
 	file := os.NewFile(uintptr(fd), "socket:"+strconv.Itoa(fd))
 	rc, err := file.SyscallConn()

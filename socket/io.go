@@ -58,7 +58,7 @@ func (f *FD) sendto(ctx context.Context, op string, p []byte, addr net.Addr, sa 
 		n      int
 		errno  error
 	)
-	err := f.wait(ctx, true, func(fd int) bool {
+	err := f.wait(ctx, writing, func(fd int) bool {
 		called = true
 		errno = retryEINTR(func() error {
 			var err error
@@ -111,7 +111,7 @@ func (f *FD) recvfrom(ctx context.Context, op string, p []byte, sa *sockaddr) (i
 		n      int
 		errno  error
 	)
-	err := f.wait(ctx, false, func(fd int) bool {
+	err := f.wait(ctx, reading, func(fd int) bool {
 		called = true
 		errno = retryEINTR(func() error {
 			var err error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"time"
 )
 
@@ -25,56 +26,87 @@ func (f *FD) control(fn func(fd int)) error {
 	return err
 }
 
+// A direction is the readiness a call waits for.
+type direction int
+
+const (
+	reading direction = iota
+	writing
+)
+
 // wait runs fn with the descriptor until fn reports that it is done,
 // parking the goroutine on the runtime poller until the descriptor is
-// readable (or, if write, writable) whenever fn is not. fn returns false
+// readable (or writable, by dir) whenever fn is not. fn returns false
 // only when its system call returned EAGAIN (or connect's EINPROGRESS).
 //
 // wait returns nil once fn is done; net.ErrClosed if f is closed before or
 // while it waits; and ctx.Err() if ctx is done before or while it waits.
-// Cancellation sets a past read (or write) deadline on the descriptor,
-// which wakes every call parked in the same direction; wait clears it
-// again before returning.
-func (f *FD) wait(ctx context.Context, write bool, fn func(fd int) bool) error {
+func (f *FD) wait(ctx context.Context, dir direction, fn func(fd int) bool) error {
 	if !f.open() {
 		return net.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	setDeadline, do := f.file.SetReadDeadline, f.rc.Read
-	if write {
-		setDeadline, do = f.file.SetWriteDeadline, f.rc.Write
-	}
 	if ctx.Done() != nil {
 		fired := make(chan struct{})
 		stop := context.AfterFunc(ctx, func() {
 			defer close(fired)
-			_ = setDeadline(aLongTimeAgo) // fails only once f is closed, which wakes the call anyway
+			f.cancel(dir, +1)
 		})
 		defer func() {
 			if !stop() {
 				<-fired
-				_ = setDeadline(time.Time{})
+				f.cancel(dir, -1)
 			}
 		}()
 	}
-	err := do(func(fd uintptr) bool {
-		if fn(int(fd)) {
-			return true
-		}
-		if f.parking != nil {
-			f.parking()
-		}
-		return false
-	})
-	switch {
-	case err == nil:
-		return nil
-	case f.closed.Load():
-		return net.ErrClosed
-	case errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil:
-		return ctx.Err()
+	do := f.rc.Read
+	if dir == writing {
+		do = f.rc.Write
 	}
-	return err
+	for {
+		err := do(func(fd uintptr) bool {
+			if fn(int(fd)) {
+				return true
+			}
+			if f.parking != nil {
+				f.parking()
+			}
+			return false
+		})
+		switch {
+		case err == nil:
+			return nil
+		case f.closed.Load():
+			return net.ErrClosed
+		case !errors.Is(err, os.ErrDeadlineExceeded):
+			return err
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		// Another call's cancellation woke this one: let that call
+		// return and clear the deadline, then park again.
+		runtime.Gosched()
+	}
+}
+
+// cancel counts calls waiting in direction dir whose contexts have ended
+// (delta +1) or that have returned since (-1). While there are any, the
+// descriptor has a deadline in the past for dir, which wakes them and
+// every other call parked in that direction; the others park again once
+// the deadline is cleared.
+func (f *FD) cancel(dir direction, delta int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancels[dir] += delta
+	deadline := time.Time{}
+	if f.cancels[dir] > 0 {
+		deadline = aLongTimeAgo
+	}
+	setDeadline := f.file.SetReadDeadline
+	if dir == writing {
+		setDeadline = f.file.SetWriteDeadline
+	}
+	_ = setDeadline(deadline) // fails only once f is closed, which wakes every call anyway
 }

@@ -306,4 +306,3 @@ func TestRecvFromStream(t *testing.T) {
 		})
 	}
 }
-

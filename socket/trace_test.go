@@ -103,12 +103,12 @@ func TestTrace(t *testing.T) {
 	}
 	t.Run("server", func(t *testing.T) {
 		check(t, srvRec.Calls(), []wantCall{
-			{op: "socket", fd: -1, args: "AF_INET, SOCK_STREAM, 0", ret: lnFD},
+			{op: "socket", fd: -1, args: "AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0", ret: lnFD},
 			{op: "setsockopt", fd: lnFD, args: "SOL_SOCKET, SO_REUSEADDR, 1"},
 			{op: "bind", fd: lnFD, addr: loopback(INET, Stream)},
 			{op: "listen", fd: lnFD, args: "128"},
 			{op: "getsockname", fd: lnFD, addr: laddr},
-			{op: "accept4", fd: lnFD, ret: connFD, addr: clocal},
+			{op: "accept4", fd: lnFD, args: "SOCK_NONBLOCK|SOCK_CLOEXEC", ret: connFD, addr: clocal},
 			{op: "recv", fd: connFD, args: "1024", ret: 5},
 			{op: "send", fd: connFD, args: "5", ret: 5},
 			{op: "close", fd: connFD},
@@ -117,13 +117,13 @@ func TestTrace(t *testing.T) {
 		if !sameAddr(peer, clocal) {
 			t.Errorf("Accept's peer = %v, want %v", peer, clocal)
 		}
-		if got, want := srvRec.Calls()[0].String(), "socket(AF_INET, SOCK_STREAM, 0) = "+strconv.Itoa(lnFD); got != want {
+		if got, want := srvRec.Calls()[0].String(), "socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0) = "+strconv.Itoa(lnFD); got != want {
 			t.Errorf("String() = %q, want %q", got, want)
 		}
 	})
 	t.Run("client", func(t *testing.T) {
 		check(t, cliRec.Calls(), []wantCall{
-			{op: "socket", fd: -1, args: "AF_INET, SOCK_STREAM, 0", ret: cliFD},
+			{op: "socket", fd: -1, args: "AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0", ret: cliFD},
 			{op: "connect", fd: cliFD, addr: laddr},
 			{op: "send", fd: cliFD, args: "5", ret: 5},
 			{op: "recv", fd: cliFD, args: "100", ret: 5},

@@ -97,7 +97,7 @@ func TestDemoTrace(t *testing.T) {
 	if listener == nil {
 		t.Fatalf("no server stream socket in trace:\n%s", out)
 	}
-	accept := regexp.MustCompile(`server accept4\((\d+)\) = (\d+)`).FindStringSubmatch(out)
+	accept := regexp.MustCompile(`server accept4\((\d+), SOCK_NONBLOCK\|SOCK_CLOEXEC\) = (\d+)`).FindStringSubmatch(out)
 	if accept == nil || accept[1] != listener[1] {
 		t.Fatalf("accept4 not on the listening descriptor %s:\n%s", listener[1], out)
 	}

@@ -54,6 +54,8 @@ func traceTCP(ctx context.Context, p *printer) error {
 	server, client := p.tracer("server"), p.tracer("client")
 	msg := []byte("hello over tcp\n")
 
+	p.note("sockit's sockets are non-blocking: a call that would wait parks its goroutine until\n" +
+		"# the kernel says the socket is ready, and each line below is a call's final result")
 	p.note("TCP: the server creates a socket, binds port 0 (the kernel picks one) and listens")
 	ln, err := socket.Socket(socket.INET, socket.Stream, 0, server)
 	if err != nil {

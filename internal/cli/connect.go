@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,6 +80,9 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 	}
 	c, err := ep.Dial(dialCtx)
 	if err != nil {
+		if opts.timeout > 0 && errors.Is(dialCtx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w: no connection within -w %v", err, opts.timeout)
+		}
 		return err
 	}
 	defer c.Close()
@@ -204,6 +208,17 @@ wait:
 	return nil
 }
 
+// sizeLimit says how large a message a socket with local address a takes.
+func sizeLimit(a net.Addr) string {
+	if u, ok := a.(*net.UDPAddr); ok {
+		if u.IP.To4() != nil {
+			return "a UDP datagram over IPv4 carries at most 65,507 bytes"
+		}
+		return "a UDP datagram over IPv6 carries at most 65,527 bytes"
+	}
+	return "a Unix datagram or record is at most the socket's SO_SNDBUF less 32 bytes; raise it with ?sndbuf="
+}
+
 // sendLines sends each line of in as one message and returns how many.
 func sendLines(c net.Conn, in io.Reader, counts *byteCounts) (int, error) {
 	r := bufio.NewReaderSize(in, maxLine)
@@ -216,6 +231,9 @@ func sendLines(c net.Conn, in io.Reader, counts *byteCounts) (int, error) {
 		if len(line) > 0 {
 			n, err := c.Write(line)
 			counts.sent.Add(int64(n))
+			if errors.Is(err, syscall.EMSGSIZE) {
+				return sent, fmt.Errorf("send %d-byte message: %w (%s)", len(line), err, sizeLimit(c.LocalAddr()))
+			}
 			if err != nil {
 				return sent, fmt.Errorf("send %d-byte message: %w", len(line), err)
 			}

@@ -5,11 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/sockit/sockit/internal/testnet"
+	"github.com/sockit/sockit/socket"
 )
 
 // TestErrors covers every kind of bad input: each gets one line on stderr
@@ -93,5 +95,48 @@ func TestPermissionDenied(t *testing.T) {
 	want := "sockit: listen unix " + path + ": permission denied\n"
 	if r.code != 1 || r.stderr != want {
 		t.Errorf("serve in a read-only directory: exit %d, stderr %q; want 1, %q", r.code, r.stderr, want)
+	}
+}
+
+// TestConnectLimits covers the two ways a client gives up: a message larger
+// than the socket type carries, and -w running out while connecting.
+func TestConnectLimits(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	r := sockit(t, strings.Repeat("a", 70000), "connect", "udp://"+pc.LocalAddr().String())
+	want := regexp.MustCompile(`^sockit: send 70000-byte message: write udp 127\.0\.0\.1:\d+->` + regexp.QuoteMeta(pc.LocalAddr().String()) +
+		`: message too long \(a UDP datagram over IPv4 carries at most 65,507 bytes\)\n$`)
+	if r.code != 1 || !want.MatchString(r.stderr) {
+		t.Errorf("oversize datagram: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	// A listener with backlog 0 that never accepts takes one connection;
+	// the kernel drops the next one's SYN, so that connect hangs.
+	ln, err := socket.Socket(socket.INET, socket.Stream, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := ln.Bind(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ln.Listen(0); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := ln.LocalAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer queued.Close()
+	r = sockit(t, "", "connect", "-w", "200ms", "tcp://"+addr.String())
+	if want := "sockit: dial tcp " + addr.String() + ": i/o timeout: no connection within -w 200ms\n"; r.code != 1 || r.stderr != want {
+		t.Errorf("connect -w to a full queue: exit %d, stderr %q; want 1, %q", r.code, r.stderr, want)
 	}
 }

@@ -80,7 +80,10 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 	}
 	c, err := ep.Dial(dialCtx)
 	if err != nil {
-		if opts.timeout > 0 && errors.Is(dialCtx.Err(), context.DeadlineExceeded) {
+		// The dial can time out on its socket's deadline an instant before
+		// dialCtx itself reports it, so ask the error.
+		var nerr net.Error
+		if opts.timeout > 0 && errors.As(err, &nerr) && nerr.Timeout() {
 			return fmt.Errorf("%w: no connection within -w %v", err, opts.timeout)
 		}
 		return err
@@ -171,10 +174,28 @@ func joinMessages(c net.Conn, typ socket.Type, linger time.Duration, stdio IO, c
 			}
 		}
 	}()
-	sent, err := sendLines(c, stdio.In, counts)
-	if err != nil {
-		c.Close()
-		<-readErr
+	// Standard input is read in a goroutine of its own: a read from a
+	// terminal cannot be interrupted, and an interrupt (which closes c) or
+	// an error from the socket must end the join at once.
+	type sendResult struct {
+		sent int
+		err  error
+	}
+	sendDone := make(chan sendResult, 1)
+	go func() {
+		n, err := sendLines(c, stdio.In, counts)
+		sendDone <- sendResult{n, err}
+	}()
+	var sent int
+	select {
+	case r := <-sendDone:
+		if r.err != nil {
+			c.Close()
+			<-readErr
+			return r.err
+		}
+		sent = r.sent
+	case err := <-readErr:
 		return err
 	}
 	if typ == socket.SeqPacket {

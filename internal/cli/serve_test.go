@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"os"
@@ -176,4 +177,39 @@ func TestConnectDatagramRefused(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "connection refused") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("connect to a closed UDP port: %+v", r)
 	}
+}
+
+// TestConnectInterrupt checks that SIGINT ends connect even while it waits
+// on a standard input that never ends, for streams and datagrams alike.
+func TestConnectInterrupt(t *testing.T) {
+	srv := startServe(t, 2, "tcp://127.0.0.1:0", "udp://127.0.0.1:0")
+	for _, addr := range srv.addrs {
+		t.Run(addr, func(t *testing.T) {
+			cmd := exec.CommandContext(testnet.Context(t), sockitBin, "connect", "-v", addr)
+			stdin, err := cmd.StdinPipe() // left open: input never ends
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(stderr).ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, "sockit: connected ") {
+				t.Fatalf("first stderr line %q, %v", line, err)
+			}
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, stderr) // ends when connect exits
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("connect after SIGINT: %v (exit %d)", err, cmd.ProcessState.ExitCode())
+			}
+		})
+	}
+	srv.stop(t)
 }

@@ -39,7 +39,7 @@ func forEachEngine(t *testing.T, f func(t *testing.T, e Engine)) {
 
 // serve binds addr with e and serves it until the test ends; it returns the
 // server and the endpoint a client dials.
-func serve(t *testing.T, e Engine, addr string, cfg Config) (Server, endpoint.Endpoint) {
+func serve(t testing.TB, e Engine, addr string, cfg Config) (Server, endpoint.Endpoint) {
 	t.Helper()
 	ep := endpoint.MustParse(addr)
 	testnet.SkipWithoutIPv6(t, ep.Network)

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"syscall"
@@ -145,7 +146,7 @@ func (t *peerTable) see(a net.Addr, n int) *ConnStats {
 			Start: now,
 		}
 		t.peers[key] = p
-		t.s.log.Info("peer", "tuple", p.Tuple.String())
+		t.s.log.Info("peer", slog.Group("conn", slog.String("tuple", p.Tuple.String())))
 	}
 	p.BytesIn += int64(n)
 	p.End = now

@@ -237,7 +237,7 @@ var streamBuffers = sync.Pool{New: func() any { b := make([]byte, streamBuffer);
 func (s *threadedServer) serveConn(c net.Conn) {
 	defer c.Close()
 	st := ConnStats{Tuple: endpoint.TupleOf(c), Start: time.Now()}
-	s.log.Info("open", "tuple", st.Tuple.String())
+	s.log.Info("open", slog.Group("conn", slog.String("tuple", st.Tuple.String())))
 	err := s.ep.Options.ConfigureConn(c)
 	if err == nil {
 		if s.ep.Type() == socket.SeqPacket {

@@ -47,7 +47,7 @@ func TestListenDialStream(t *testing.T) {
 				}
 				accepted <- c
 			}()
-			dial := Endpoint{Network: ep.Network, Address: AddrString(ln.Addr())}
+			dial := FromAddr(ep.Network, ln.Addr())
 			c, err := dial.Dial(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +96,7 @@ func TestListenPacketDial(t *testing.T) {
 			}
 			defer pc.Close()
 			pc.SetDeadline(time.Now().Add(10 * time.Second))
-			c, err := Endpoint{Network: ep.Network, Address: AddrString(pc.LocalAddr())}.Dial(ctx)
+			c, err := FromAddr(ep.Network, pc.LocalAddr()).Dial(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -387,5 +387,28 @@ func TestTupleString(t *testing.T) {
 	b, err := tests[0].tup.MarshalJSON()
 	if err != nil || string(b) != `{"proto":"tcp","local":"127.0.0.1:41234","remote":"127.0.0.1:7777"}` {
 		t.Errorf("MarshalJSON = %s, %v", b, err)
+	}
+}
+
+func TestFromAddr(t *testing.T) {
+	tests := []struct {
+		network string
+		addr    net.Addr
+		want    string
+	}{
+		{"tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80}, "tcp://127.0.0.1:80"},
+		{"udp6", &net.UDPAddr{IP: net.IPv6loopback, Port: 9}, "udp6://[::1]:9"},
+		{"unix", &net.UnixAddr{Name: "/tmp/x.sock", Net: "unix"}, "unix:///tmp/x.sock"},
+		{"unixpacket", &net.UnixAddr{Name: "@seq", Net: "unixpacket"}, "unixpacket:@seq"},
+		{"unixgram", &net.UnixAddr{Name: "rel.sock", Net: "unixgram"}, "unixgram:rel.sock"},
+	}
+	for _, tt := range tests {
+		ep := FromAddr(tt.network, tt.addr)
+		if got := ep.String(); got != tt.want {
+			t.Errorf("FromAddr(%s, %v) = %q, want %q", tt.network, tt.addr, got, tt.want)
+		}
+		if again, err := Parse(ep.String()); err != nil || again != ep {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", ep, again, err, ep)
+		}
 	}
 }

@@ -35,6 +35,13 @@ func (t Tuple) MarshalJSON() ([]byte, error) {
 	}{t.Proto, AddrString(t.Local), AddrString(t.Remote)})
 }
 
+// FromAddr returns the endpoint of a socket bound or connected to a on
+// network: what a client dials to reach a server at a, printed in the
+// grammar. It carries no options.
+func FromAddr(network string, a net.Addr) Endpoint {
+	return Endpoint{Network: network, Address: AddrString(a)}
+}
+
 // AddrString formats a socket address as sockit prints it: "ip:port" for
 // TCP and UDP, the path or "@name" for Unix sockets, "(unnamed)" for a Unix
 // socket without a name, and "-" for none.

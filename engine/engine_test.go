@@ -56,7 +56,7 @@ func serve(t testing.TB, e Engine, addr string, cfg Config) (Server, endpoint.En
 			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 	})
-	return srv, endpoint.Endpoint{Network: ep.Network, Address: endpoint.AddrString(srv.Addr())}
+	return srv, endpoint.FromAddr(ep.Network, srv.Addr())
 }
 
 func dial(t *testing.T, ep endpoint.Endpoint) net.Conn {

@@ -129,7 +129,7 @@ func (s *threadedServer) stopTaking() error {
 		s.mu.Lock()
 		close(s.quit)
 		s.mu.Unlock()
-		addr := endpoint.AddrString(s.Addr())
+		addr := endpoint.FromAddr(s.ep.Network, s.Addr()).String()
 		if s.ln != nil {
 			err = s.ln.Close()
 		} else {

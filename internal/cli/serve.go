@@ -95,7 +95,7 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 		return err
 	}
 	for i, srv := range servers {
-		bound := endpoint.Endpoint{Network: eps[i].Network, Address: endpoint.AddrString(srv.Addr())}
+		bound := endpoint.FromAddr(eps[i].Network, srv.Addr())
 		fmt.Fprintf(stdio.Out, "serving %s on %s (engine %s)\n", svc.Name(), bound, eng.Name())
 	}
 	return serveAll(ctx, servers, opts.drain, logger)

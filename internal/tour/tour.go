@@ -115,7 +115,7 @@ func roundTrip(ctx context.Context, eng engine.Engine, ep endpoint.Endpoint, row
 		<-served
 	}()
 	row.Server = endpoint.AddrString(srv.Addr())
-	dial := endpoint.Endpoint{Network: ep.Network, Address: row.Server}
+	dial := endpoint.FromAddr(ep.Network, srv.Addr())
 	c, err := dial.Dial(ctx)
 	if err != nil {
 		fail(err)

@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -103,5 +105,37 @@ func TestDemoTrace(t *testing.T) {
 	}
 	if !strings.Contains(out, "server recv("+accept[2]+", ") {
 		t.Errorf("the server does not receive on accept4's descriptor %s:\n%s", accept[2], out)
+	}
+}
+
+// TestDemoWithoutIPv6 runs the demo in a network namespace of its own with
+// IPv6 turned off: tcp6 and udp6 are skipped with the reason, the rest
+// still verify, and demo exits 0.
+func TestDemoWithoutIPv6(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make a network namespace")
+	}
+	for _, tool := range []string{"unshare", "ip", "sysctl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (util-linux, iproute2, procps): %v", tool, err)
+		}
+	}
+	script := `ip link set lo up &&
+sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
+sysctl -qw net.ipv6.conf.lo.disable_ipv6=1 &&
+exec "$0" demo`
+	r := sockitCmd(t, exec.CommandContext(testnet.Context(t), "unshare", "--net", "sh", "-c", script, sockitBin), "")
+	if r.code != 0 {
+		t.Fatalf("demo without IPv6: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
+		name := strings.Fields(line)[0]
+		want := "verified"
+		if strings.HasSuffix(name, "6") {
+			want = "skipped: no IPv6 on this host"
+		}
+		if !strings.HasSuffix(line, want) {
+			t.Errorf("%s row %q, want it to end %q", name, line, want)
+		}
 	}
 }

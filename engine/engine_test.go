@@ -438,3 +438,54 @@ func TestBindErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestUnrepliable covers datagrams the server cannot answer: from a
+// unixgram socket with no name, and records larger than its buffer. Each is
+// logged with the reason; none is echoed short; the server keeps serving.
+func TestUnrepliable(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		dir := testnet.SocketDir(t)
+		t.Run("unnamed unixgram sender", func(t *testing.T) {
+			warned := make(chan struct{})
+			logger := slog.New(slog.NewJSONHandler(&signalWriter{match: `"msg":"no reply sent"`, c: warned}, nil))
+			_, ep := serve(t, e, "unixgram:"+dir+"/u.sock", Config{Logger: logger})
+			raddr := &net.UnixAddr{Name: ep.Address, Net: "unixgram"}
+			c, err := net.DialUnix("unixgram", nil, raddr) // no bind: unnamed
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Write([]byte("who am I")); err != nil {
+				t.Fatal(err)
+			}
+			<-warned
+			named := dial(t, ep) // a named client is still served
+			if _, err := named.Write([]byte("hi")); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := named.Read(make([]byte, 8)); err != nil || n != 2 {
+				t.Fatalf("named client after an unnamed one: %d, %v", n, err)
+			}
+		})
+		for _, network := range []string{"unixgram", "unixpacket"} {
+			t.Run("oversize "+network, func(t *testing.T) {
+				warned := make(chan struct{})
+				logger := slog.New(slog.NewJSONHandler(&signalWriter{match: "message truncated", c: warned}, nil))
+				_, ep := serve(t, e, network+":"+dir+"/"+network+".big", Config{Logger: logger})
+				big := ep
+				big.Options.SendBuffer = 4 << 20 // lets the client send past the server's buffer
+				c := dial(t, big)
+				if _, err := c.Write(payload(recordBuffer+1000, 4)); err != nil {
+					t.Skipf("cannot send a %d-byte record here (net.core.wmem_max too low?): %v", recordBuffer+1000, err)
+				}
+				<-warned
+				if network == "unixpacket" {
+					// The connection is closed rather than answered short.
+					if n, err := c.Read(make([]byte, recordBuffer+1000)); err == nil {
+						t.Fatalf("got %d bytes back for a truncated record; want the connection closed", n)
+					}
+				}
+			})
+		}
+	})
+}

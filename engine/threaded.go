@@ -230,7 +230,11 @@ func acceptErrorPasses(err error) bool {
 		errors.Is(err, syscall.ECONNABORTED)
 }
 
-var streamBuffers = sync.Pool{New: func() any { b := make([]byte, streamBuffer); return &b }}
+// Read buffers are pooled: a connection holds one only while it is open.
+var (
+	streamBuffers = sync.Pool{New: func() any { b := make([]byte, streamBuffer); return &b }}
+	recordBuffers = sync.Pool{New: func() any { b := make([]byte, recordBuffer); return &b }}
+)
 
 // serveConn runs the service on one accepted connection until the peer
 // closes or an error ends it, then logs what passed.
@@ -285,7 +289,9 @@ func (s *threadedServer) serveStream(c net.Conn, st *ConnStats) error {
 // serveRecords serves a sequenced-packet connection record by record, so
 // that each reply is one record, as the peer sent it.
 func (s *threadedServer) serveRecords(c *net.UnixConn, st *ConnStats) error {
-	buf := make([]byte, recordBuffer)
+	bp := recordBuffers.Get().(*[]byte)
+	defer recordBuffers.Put(bp)
+	buf := *bp
 	svc := s.cfg.service().NewStream()
 	for {
 		n, _, flags, _, err := c.ReadMsgUnix(buf, nil)

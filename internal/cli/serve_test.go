@@ -95,6 +95,14 @@ func TestServeDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	// One round trip proves the server has accepted the connection: until
+	// then it waits in the kernel's queue, and closing the listener resets it.
+	if _, err := c.Write([]byte("accepted?")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, len("accepted?"))); err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

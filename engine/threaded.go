@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/service"
 	"github.com/sockit/sockit/socket"
 )
 
@@ -244,10 +245,16 @@ func (s *threadedServer) serveConn(c net.Conn) {
 	s.log.Info("open", slog.Group("conn", slog.String("tuple", st.Tuple.String())))
 	err := s.ep.Options.ConfigureConn(c)
 	if err == nil {
-		if s.ep.Type() == socket.SeqPacket {
-			err = s.serveRecords(c.(*net.UnixConn), &st)
-		} else {
-			err = s.serveStream(c, &st)
+		svc := s.cfg.service().NewStream()
+		switch {
+		case isGreeter(svc):
+			err = greet(c, svc.(service.Greeter), &st)
+		case isSource(svc):
+			err = serveSource(c, svc.(service.Source), &st)
+		case s.ep.Type() == socket.SeqPacket:
+			err = serveRecords(c.(*net.UnixConn), svc, &st)
+		default:
+			err = serveStream(c, svc, &st)
 		}
 	}
 	st.End = time.Now()
@@ -260,11 +267,10 @@ func (s *threadedServer) serveConn(c net.Conn) {
 
 // serveStream echoes (or whatever the service does) until EOF, then sends
 // the rest and shuts down the write side: the half-close is carried back.
-func (s *threadedServer) serveStream(c net.Conn, st *ConnStats) error {
+func serveStream(c net.Conn, svc service.Stream, st *ConnStats) error {
 	bp := streamBuffers.Get().(*[]byte)
 	defer streamBuffers.Put(bp)
 	buf := *bp
-	svc := s.cfg.service().NewStream()
 	for {
 		n, rerr := c.Read(buf)
 		if n > 0 {
@@ -288,11 +294,10 @@ func (s *threadedServer) serveStream(c net.Conn, st *ConnStats) error {
 
 // serveRecords serves a sequenced-packet connection record by record, so
 // that each reply is one record, as the peer sent it.
-func (s *threadedServer) serveRecords(c *net.UnixConn, st *ConnStats) error {
+func serveRecords(c *net.UnixConn, svc service.Stream, st *ConnStats) error {
 	bp := recordBuffers.Get().(*[]byte)
 	defer recordBuffers.Put(bp)
 	buf := *bp
-	svc := s.cfg.service().NewStream()
 	for {
 		n, _, flags, _, err := c.ReadMsgUnix(buf, nil)
 		if n == 0 && (err == nil || err == io.EOF) {
@@ -313,6 +318,63 @@ func (s *threadedServer) serveRecords(c *net.UnixConn, st *ConnStats) error {
 			}
 		}
 	}
+}
+
+func isGreeter(s service.Stream) bool { _, ok := s.(service.Greeter); return ok }
+func isSource(s service.Stream) bool  { _, ok := s.(service.Source); return ok }
+
+// closeLinger bounds how long a server that has said its last word waits
+// for the peer to close, reading and discarding, before it closes: closing
+// with unread input would send a reset that can destroy the last reply.
+const closeLinger = 2 * time.Second
+
+// greet sends a Greeter's greeting; when the service closes after it, the
+// write side is shut and the connection closed once the peer has closed or
+// closeLinger has passed.
+func greet(c net.Conn, g service.Greeter, st *ConnStats) error {
+	greeting, thenClose := g.Greeting(nil)
+	n, err := c.Write(greeting)
+	st.BytesOut += int64(n)
+	if err != nil {
+		return err
+	}
+	if !thenClose {
+		return serveStream(c, g.(service.Stream), st)
+	}
+	if err := closeWrite(c); err != nil {
+		return err
+	}
+	c.SetReadDeadline(time.Now().Add(closeLinger))
+	in, _ := io.Copy(io.Discard, c)
+	st.BytesIn += in
+	return nil
+}
+
+// serveSource sends what a Source fills until the peer closes (a write
+// fails), while a second goroutine reads and discards the peer's input.
+func serveSource(c net.Conn, src service.Source, st *ConnStats) error {
+	read := make(chan int64, 1)
+	go func() {
+		n, _ := io.Copy(io.Discard, c)
+		read <- n
+	}()
+	var out []byte
+	var err error
+	for {
+		out = src.Fill(out[:0])
+		var n int
+		n, err = c.Write(out)
+		st.BytesOut += int64(n)
+		if err != nil {
+			break
+		}
+	}
+	c.Close() // ends the reader
+	st.BytesIn += <-read
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+		return nil // the peer closed: how a chargen session ends
+	}
+	return err
 }
 
 func closeWrite(c net.Conn) error {

@@ -29,8 +29,23 @@ type Stream interface {
 	Input(dst, p []byte) []byte
 }
 
+// Greeter is implemented by a Stream that speaks first, as daytime does:
+// engines send its greeting as soon as the connection opens and, when
+// thenClose is true, close the connection once the greeting is sent.
+type Greeter interface {
+	Greeting(dst []byte) (greeting []byte, thenClose bool)
+}
+
+// Source is implemented by a Stream that sends without being asked, as
+// chargen does: engines ask Fill for more whenever the peer can take it,
+// and read and discard what the peer sends (Input is not called). The
+// connection lasts until the peer closes it.
+type Source interface {
+	Fill(dst []byte) []byte
+}
+
 // services lists every service by name, in the order Names reports them.
-var services = []Service{Echo{}}
+var services = []Service{Echo{}, Discard{}, Chargen{}, Daytime{}}
 
 // ByName returns the service called name.
 func ByName(name string) (Service, error) {

@@ -38,10 +38,10 @@ func TestByName(t *testing.T) {
 	if err != nil || s.Name() != "echo" {
 		t.Fatalf(`ByName("echo") = %v, %v`, s, err)
 	}
-	if _, err := ByName("qotd"); err == nil || !strings.Contains(err.Error(), `unknown service "qotd" (want echo`) {
+	if _, err := ByName("qotd"); err == nil || !strings.Contains(err.Error(), `unknown service "qotd" (want echo, discard, chargen, daytime)`) {
 		t.Fatalf(`ByName("qotd") error = %v, want unknown service naming the choices`, err)
 	}
-	if got := Names(); len(got) == 0 || got[0] != "echo" {
+	if got := strings.Join(Names(), ","); got != "echo,discard,chargen,daytime" {
 		t.Fatalf("Names() = %v", got)
 	}
 }

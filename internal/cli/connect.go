@@ -126,7 +126,7 @@ func joinStream(c net.Conn, stdio IO, counts *byteCounts) error {
 	}()
 	n, err := io.Copy(stdio.Out, c)
 	counts.received.Add(n)
-	if err != nil {
+	if err != nil && !outputGone(err) {
 		return err
 	}
 	select {
@@ -140,6 +140,11 @@ func joinStream(c net.Conn, stdio IO, counts *byteCounts) error {
 		return nil
 	}
 }
+
+// outputGone reports whether err says standard output's reader has gone,
+// as when connect's output is piped into head: like cat, connect then ends
+// quietly.
+func outputGone(err error) bool { return errors.Is(err, syscall.EPIPE) }
 
 func closeWrite(c net.Conn) error {
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
@@ -164,6 +169,9 @@ func joinMessages(c net.Conn, typ socket.Type, linger time.Duration, stdio IO, c
 			}
 			counts.received.Add(int64(n))
 			if _, err := stdio.Out.Write(buf[:n]); err != nil {
+				if outputGone(err) {
+					err = net.ErrClosed // the reader left: end quietly
+				}
 				readErr <- err
 				return
 			}
@@ -196,6 +204,9 @@ func joinMessages(c net.Conn, typ socket.Type, linger time.Duration, stdio IO, c
 		}
 		sent = r.sent
 	case err := <-readErr:
+		if errors.Is(err, net.ErrClosed) {
+			return nil
+		}
 		return err
 	}
 	if typ == socket.SeqPacket {
@@ -219,6 +230,9 @@ wait:
 		case <-timer.C:
 			break wait
 		case err := <-readErr:
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
 			return err
 		}
 	}

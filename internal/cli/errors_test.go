@@ -61,7 +61,7 @@ func TestErrors(t *testing.T) {
 		{"unknown engine", []string{"serve", "--engine", "fibers"}, 2,
 			`sockit: unknown engine "fibers" (want threaded)`},
 		{"unknown service", []string{"serve", "--service", "qotd"}, 2,
-			`sockit: unknown service "qotd" (want echo)`},
+			`sockit: unknown service "qotd" (want echo, discard, chargen, daytime)`},
 		{"bad duration", []string{"connect", "-w", "soon", "tcp://127.0.0.1:1"}, 2,
 			`sockit: invalid argument "soon" for "-w, --wait" flag: time: invalid duration "soon"`},
 	}

@@ -75,7 +75,7 @@ type server struct {
 	lines  chan string
 }
 
-var servingLine = regexp.MustCompile(`^serving echo on (\S+) \(engine threaded\)$`)
+var servingLine = regexp.MustCompile(`^serving \w+ on (\S+) \(engine \w+\)$`)
 
 // startServe starts "sockit serve" with args and waits until it has printed
 // every bound address.

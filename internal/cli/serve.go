@@ -30,23 +30,27 @@ func newServeCmd(stdio IO) *cobra.Command {
 	opts := serveOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve [flags] [ADDR...]",
-		Short: "Run an echo server on one or more endpoints at once",
+		Short: "Run echo, discard, chargen or daytime on one or more endpoints at once",
 		Long: `serve binds every ADDR (default tcp://127.0.0.1:7777) and runs a service on each,
 printing the address it really bound — with the kernel's port when you ask for
 port 0 — on standard output:
 
   serving echo on tcp://127.0.0.1:7777 (engine threaded)
 
-Stream endpoints (tcp, unix) echo each connection and carry the client's
-half-close back; unixpacket echoes record by record; datagram endpoints (udp,
-unixgram) answer every datagram to its own sender. Each connection and each
+The services are the classic ones: echo (RFC 862) sends every byte back;
+discard (RFC 863) reads and sends nothing; chargen (RFC 864) streams lines of
+the printable characters until the client closes; daytime (RFC 867) sends the
+time as one line and closes. Stream endpoints (tcp, unix) carry the client's
+half-close back; unixpacket is served record by record; datagram endpoints
+(udp, unixgram) answer every datagram to its own sender. Each connection and each
 datagram peer is logged on standard error with its 5-tuple, bytes each way and
 duration.
 
 SIGINT or SIGTERM stops accepting, lets open connections finish for up to
 --drain, removes Unix socket files and exits 0. A socket file left by a server
 that died is replaced; one a live server holds is "address already in use".`,
-		Example: `  sockit serve                                   # tcp://127.0.0.1:7777
+		Example: `  sockit serve                                   # echo on tcp://127.0.0.1:7777
+  sockit serve --service daytime :13 udp://:13
   sockit serve tcp://127.0.0.1:0 udp://127.0.0.1:0 unix:/tmp/echo.sock
   sockit serve --log-format json 'tcp6://[::1]:7777?backlog=64'`,
 		Args: argsBetween(0, 64),

@@ -221,3 +221,32 @@ func TestConnectInterrupt(t *testing.T) {
 	}
 	srv.stop(t)
 }
+
+// TestConnectOutputClosed checks that connect ends quietly, exit 0, when
+// the reader of its output goes away (as with "| head").
+func TestConnectOutputClosed(t *testing.T) {
+	srv := startServe(t, 1, "--service", "chargen", "tcp://127.0.0.1:0")
+	cmd := exec.CommandContext(testnet.Context(t), sockitBin, "connect", srv.addrs[0])
+	stdin, err := cmd.StdinPipe() // left open: only the closed output may end connect
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(stdout, make([]byte, 74)); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Close() // the reader leaves
+	if err := cmd.Wait(); err != nil || stderr.Len() != 0 {
+		t.Fatalf("connect after its output closed: %v, stderr %q; want exit 0 and silence", err, stderr.String())
+	}
+	srv.stop(t)
+}

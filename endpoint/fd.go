@@ -1,0 +1,162 @@
+package endpoint
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/sockit/sockit/socket"
+)
+
+// defaultBacklog asks for the kernel's ceiling: listen(2) silently caps it
+// at net.core.somaxconn, as Go's own listeners do.
+const defaultBacklog = 1 << 16
+
+// ListenFD opens e for serving through the socket package, so that every
+// system call reaches tr (which may be nil): a listening socket for stream
+// and sequenced-packet endpoints, a bound one for datagram endpoints. It
+// applies the same options, backlog and stale-Unix-file rule as Listen and
+// ListenPacket. The caller removes a Unix socket file when done, as
+// RemoveFile does.
+func (e Endpoint) ListenFD(ctx context.Context, tr socket.Tracer) (*socket.FD, error) {
+	typ := e.Type()
+	if typ == 0 {
+		return nil, e.opError("listen", ErrNotSocket)
+	}
+	laddr, domain, err := e.resolveLocal()
+	if err != nil {
+		return nil, e.opError("listen", err)
+	}
+	fd, err := socket.Socket(domain, typ, 0, tr)
+	if err != nil {
+		return nil, e.opError("listen", err)
+	}
+	if err := e.setOptions(fd, domain); err != nil {
+		fd.Close()
+		return nil, e.opError("listen", err)
+	}
+	err = fd.Bind(laddr)
+	if err != nil && e.replaceStale(ctx, err) {
+		err = fd.Bind(laddr)
+	}
+	if err == nil && typ != socket.Datagram {
+		backlog := e.Options.Backlog
+		if backlog == 0 {
+			backlog = defaultBacklog
+		}
+		err = fd.Listen(backlog)
+	}
+	if err != nil {
+		fd.Close()
+		return nil, e.opError("listen", unwrapOp(err))
+	}
+	return fd, nil
+}
+
+// RemoveFile removes e's Unix socket file, if it has one; for servers built
+// on ListenFD, whose descriptors do not remove it on Close.
+func (e Endpoint) RemoveFile() error {
+	if !e.IsUnix() || e.IsAbstract() {
+		return nil
+	}
+	if err := os.Remove(e.Address); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// unwrapOp drops the socket package's own op and address from err, since
+// the endpoint's error names them already.
+func unwrapOp(err error) error {
+	if oerr, ok := err.(*socket.OpError); ok {
+		return os.NewSyscallError(oerr.Op, oerr.Err)
+	}
+	return err
+}
+
+// resolveLocal turns e's address into the address to bind and the domain
+// of the socket: a wildcard host on "tcp" or "udp" gets a dual-stack IPv6
+// socket when this host has IPv6, as Go's listeners do.
+func (e Endpoint) resolveLocal() (net.Addr, socket.Domain, error) {
+	if e.IsUnix() {
+		return &net.UnixAddr{Name: e.Address, Net: e.Network}, socket.UNIX, nil
+	}
+	var ip net.IP
+	var port int
+	var zone string
+	if strings.HasPrefix(e.Network, "udp") {
+		a, err := net.ResolveUDPAddr(e.Network, e.Address)
+		if err != nil {
+			return nil, 0, err
+		}
+		ip, port, zone = a.IP, a.Port, a.Zone
+	} else {
+		a, err := net.ResolveTCPAddr(e.Network, e.Address)
+		if err != nil {
+			return nil, 0, err
+		}
+		ip, port, zone = a.IP, a.Port, a.Zone
+	}
+	domain := socket.INET6
+	switch {
+	case strings.HasSuffix(e.Network, "4"), ip.To4() != nil:
+		domain = socket.INET
+	case ip == nil && !strings.HasSuffix(e.Network, "6") && !hasIPv6():
+		domain = socket.INET
+	}
+	if strings.HasPrefix(e.Network, "udp") {
+		return &net.UDPAddr{IP: ip, Port: port, Zone: zone}, domain, nil
+	}
+	return &net.TCPAddr{IP: ip, Port: port, Zone: zone}, domain, nil
+}
+
+func hasIPv6() bool {
+	fd, err := socket.Socket(socket.INET6, socket.Stream, 0, nil)
+	if err != nil {
+		return false
+	}
+	fd.Close()
+	return true
+}
+
+// setOptions sets, before bind, what Listen's Control func sets, plus the
+// dual-stack choice Go makes on its own.
+func (e Endpoint) setOptions(fd *socket.FD, domain socket.Domain) error {
+	o := e.Options
+	set := func(opt socket.Option, v int) error {
+		if err := fd.SetOption(opt, v); err != nil {
+			return fmt.Errorf("setsockopt %v=%d: %w", opt, v, err)
+		}
+		return nil
+	}
+	var err error
+	if strings.HasPrefix(e.Network, "tcp") {
+		err = set(socket.ReuseAddr, 1)
+	}
+	if err == nil && domain == socket.INET6 {
+		v6only := 0
+		if strings.HasSuffix(e.Network, "6") {
+			v6only = 1
+		}
+		err = set(socket.V6Only, v6only)
+	}
+	if err == nil && o.ReusePort {
+		err = set(socket.ReusePort, 1)
+	}
+	if err == nil && o.RecvBuffer > 0 {
+		err = set(socket.RecvBuffer, o.RecvBuffer)
+	}
+	if err == nil && o.SendBuffer > 0 {
+		err = set(socket.SendBuffer, o.SendBuffer)
+	}
+	if err == nil && o.TTL > 0 {
+		if domain == socket.INET6 {
+			err = set(socket.HopLimit, o.TTL)
+		} else {
+			err = set(socket.TTL, o.TTL)
+		}
+	}
+	return err
+}

@@ -17,8 +17,21 @@ import (
 // cannot grow it without limit; peers past it are served but not tracked.
 const maxPeers = 4096
 
-// udpReader and unixPacketReader are implemented by *net.UDPConn and *net.UnixConn (and the
-// endpoint package's wrapper of the latter): ReadMsg reports truncation.
+// packetConn is what the blocking engines need of a datagram socket: the
+// net package's, or the iterative engine's over package socket.
+type packetConn interface {
+	// ReadPacket reads one datagram whole; truncated reports one longer
+	// than p.
+	ReadPacket(p []byte) (n int, from net.Addr, truncated bool, err error)
+	WriteTo(p []byte, to net.Addr) (int, error)
+	SetReadDeadline(time.Time) error
+	LocalAddr() net.Addr
+}
+
+// netPacketConn adapts a *net.UDPConn or *net.UnixConn (or the endpoint
+// package's wrapper of the latter), whose ReadMsg methods report truncation.
+type netPacketConn struct{ net.PacketConn }
+
 type udpReader interface {
 	ReadMsgUDP(b, oob []byte) (n, oobn, flags int, addr *net.UDPAddr, err error)
 }
@@ -27,41 +40,41 @@ type unixPacketReader interface {
 	ReadMsgUnix(b, oob []byte) (n, oobn, flags int, addr *net.UnixAddr, err error)
 }
 
-// readPacket reads one datagram whole and tells whether it was truncated.
-func readPacket(pc net.PacketConn, buf []byte) (int, net.Addr, bool, error) {
-	switch c := pc.(type) {
+func (c netPacketConn) ReadPacket(buf []byte) (int, net.Addr, bool, error) {
+	switch pc := c.PacketConn.(type) {
 	case udpReader:
-		n, _, flags, from, err := c.ReadMsgUDP(buf, nil)
+		n, _, flags, from, err := pc.ReadMsgUDP(buf, nil)
 		if from == nil {
 			return n, nil, flags&syscall.MSG_TRUNC != 0, err
 		}
 		return n, from, flags&syscall.MSG_TRUNC != 0, err
 	case unixPacketReader:
-		n, _, flags, from, err := c.ReadMsgUnix(buf, nil)
+		n, _, flags, from, err := pc.ReadMsgUnix(buf, nil)
 		if from == nil {
 			return n, nil, flags&syscall.MSG_TRUNC != 0, err
 		}
 		return n, from, flags&syscall.MSG_TRUNC != 0, err
 	}
-	n, from, err := pc.ReadFrom(buf)
+	n, from, err := c.ReadFrom(buf)
 	return n, from, false, err
 }
 
-// servePackets answers each datagram to its own sender.
-func (s *threadedServer) servePackets() error {
+// servePackets answers each datagram to its own sender until the socket
+// closes.
+func (s *core) servePackets(pc packetConn) error {
 	size := udpBuffer
 	if s.ep.IsUnix() {
 		size = recordBuffer
 	}
 	buf := make([]byte, size)
 	svc := s.cfg.service()
-	peers := newPeerTable(s.pc.LocalAddr(), s.cfg.peerIdle(), s)
+	peers := newPeerTable(pc.LocalAddr(), s.cfg.peerIdle(), s.log)
 	defer peers.flush()
 	// The read deadline doubles as the timer for sweeping quiet peers: it
 	// is set when the first peer arrives and reset after each sweep.
 	var sweepAt time.Time
 	for {
-		n, from, truncated, err := readPacket(s.pc, buf)
+		n, from, truncated, err := pc.ReadPacket(buf)
 		if err != nil {
 			switch {
 			case s.stopping():
@@ -69,7 +82,7 @@ func (s *threadedServer) servePackets() error {
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				peers.expire(time.Now())
 				sweepAt, _ = peers.nextExpiry()
-				s.pc.SetReadDeadline(sweepAt)
+				pc.SetReadDeadline(sweepAt)
 				continue
 			case errors.Is(err, syscall.ECONNREFUSED):
 				continue // an ICMP error for an earlier reply; nothing to do
@@ -79,7 +92,7 @@ func (s *threadedServer) servePackets() error {
 		p := peers.see(from, n)
 		if p != nil && sweepAt.IsZero() {
 			sweepAt = p.End.Add(peers.idle)
-			s.pc.SetReadDeadline(sweepAt)
+			pc.SetReadDeadline(sweepAt)
 		}
 		if truncated {
 			s.log.Warn("datagram dropped", "from", endpoint.AddrString(from),
@@ -94,7 +107,7 @@ func (s *threadedServer) servePackets() error {
 			s.log.Warn("no reply sent", "err", "the sender is an unnamed unixgram socket: bind it to a path or abstract name to get replies")
 			continue
 		}
-		w, err := s.pc.WriteTo(reply, from)
+		w, err := pc.WriteTo(reply, from)
 		if p != nil {
 			p.BytesOut += int64(w)
 			p.End = time.Now() // the session lasts until its last reply
@@ -113,7 +126,7 @@ func hasReplyAddress(a net.Addr) bool {
 	case nil:
 		return false
 	case *net.UnixAddr:
-		return a != nil && a.Name != ""
+		return a != nil && a.Name != "" && a.Name != "@"
 	}
 	return true
 }
@@ -123,12 +136,12 @@ func hasReplyAddress(a net.Addr) bool {
 type peerTable struct {
 	local net.Addr
 	idle  time.Duration
-	s     *threadedServer
+	log   *slog.Logger
 	peers map[string]*ConnStats
 }
 
-func newPeerTable(local net.Addr, idle time.Duration, s *threadedServer) *peerTable {
-	return &peerTable{local: local, idle: idle, s: s, peers: make(map[string]*ConnStats)}
+func newPeerTable(local net.Addr, idle time.Duration, log *slog.Logger) *peerTable {
+	return &peerTable{local: local, idle: idle, log: log, peers: make(map[string]*ConnStats)}
 }
 
 // see counts an n-byte datagram from a and returns its peer's stats, or nil
@@ -146,7 +159,7 @@ func (t *peerTable) see(a net.Addr, n int) *ConnStats {
 			Start: now,
 		}
 		t.peers[key] = p
-		t.s.log.Info("peer", slog.Group("conn", slog.String("tuple", p.Tuple.String())))
+		t.log.Info("peer", slog.Group("conn", slog.String("tuple", p.Tuple.String())))
 	}
 	p.BytesIn += int64(n)
 	p.End = now
@@ -170,7 +183,7 @@ func (t *peerTable) nextExpiry() (time.Time, bool) {
 func (t *peerTable) expire(now time.Time) {
 	for key, p := range t.peers {
 		if now.Sub(p.End) >= t.idle {
-			t.s.log.Info("peer done", "conn", *p)
+			t.log.Info("peer done", "conn", *p)
 			delete(t.peers, key)
 		}
 	}
@@ -179,7 +192,7 @@ func (t *peerTable) expire(now time.Time) {
 // flush logs every remaining session, at shutdown.
 func (t *peerTable) flush() {
 	for key, p := range t.peers {
-		t.s.log.Info("peer done", "conn", *p)
+		t.log.Info("peer done", "conn", *p)
 		delete(t.peers, key)
 	}
 }

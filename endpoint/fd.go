@@ -5,14 +5,25 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/sockit/sockit/socket"
 )
 
-// defaultBacklog asks for the kernel's ceiling: listen(2) silently caps it
-// at net.core.somaxconn, as Go's own listeners do.
-const defaultBacklog = 1 << 16
+// defaultBacklog is the kernel's ceiling, net.core.somaxconn, which Go's
+// own listeners use too; 4096 (Linux's default) if it cannot be read.
+func defaultBacklog() int {
+	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
+	if err != nil {
+		return 4096
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n < 1 {
+		return 4096
+	}
+	return n
+}
 
 // ListenFD opens e for serving through the socket package, so that every
 // system call reaches tr (which may be nil): a listening socket for stream
@@ -44,7 +55,7 @@ func (e Endpoint) ListenFD(ctx context.Context, tr socket.Tracer) (*socket.FD, e
 	if err == nil && typ != socket.Datagram {
 		backlog := e.Options.Backlog
 		if backlog == 0 {
-			backlog = defaultBacklog
+			backlog = defaultBacklog()
 		}
 		err = fd.Listen(backlog)
 	}

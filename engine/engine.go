@@ -11,6 +11,7 @@ import (
 
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/service"
+	"github.com/sockit/sockit/socket"
 )
 
 // ErrServerClosed is returned by Server.Serve after Shutdown or Close, and
@@ -55,6 +56,9 @@ type Config struct {
 	// PeerIdle is how long a datagram peer may be quiet before its session
 	// is logged as done and forgotten. If zero, 30 seconds.
 	PeerIdle time.Duration
+	// Tracer, if not nil, receives every system call of an engine built on
+	// package socket (the iterative engine). Others ignore it.
+	Tracer socket.Tracer
 }
 
 func (c Config) service() service.Service {
@@ -79,7 +83,7 @@ func (c Config) peerIdle() time.Duration {
 }
 
 // engines lists every engine, the default first.
-var engines = []Engine{Threaded{}}
+var engines = []Engine{Threaded{}, Iterative{}}
 
 // ByName returns the engine called name.
 func ByName(name string) (Engine, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/engine"
 	"github.com/sockit/sockit/service"
+	"github.com/sockit/sockit/socket"
 )
 
 type serveOptions struct {
@@ -24,6 +25,8 @@ type serveOptions struct {
 	drain     time.Duration
 	logFormat string
 	quiet     bool
+	backlog   int
+	trace     bool
 }
 
 func newServeCmd(stdio IO) *cobra.Command {
@@ -46,13 +49,19 @@ half-close back; unixpacket is served record by record; datagram endpoints
 datagram peer is logged on standard error with its 5-tuple, bytes each way and
 duration.
 
+--engine picks the concurrency model: threaded (a goroutine per connection)
+or iterative (one connection at a time, the others waiting in the kernel's
+listen queue; built on sockit's socket package, so --trace can show each
+system call).
+
 SIGINT or SIGTERM stops accepting, lets open connections finish for up to
 --drain, removes Unix socket files and exits 0. A socket file left by a server
 that died is replaced; one a live server holds is "address already in use".`,
 		Example: `  sockit serve                                   # echo on tcp://127.0.0.1:7777
   sockit serve --service daytime :13 udp://:13
   sockit serve tcp://127.0.0.1:0 udp://127.0.0.1:0 unix:/tmp/echo.sock
-  sockit serve --log-format json 'tcp6://[::1]:7777?backlog=64'`,
+  sockit serve --log-format json 'tcp6://[::1]:7777?backlog=64'
+  sockit serve --engine iterative --backlog 4 --trace :7777   # one client at a time, every call shown`,
 		Args: argsBetween(0, 64),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.addrs = args
@@ -65,6 +74,8 @@ that died is replaced; one a live server holds is "address already in use".`,
 	f.DurationVar(&opts.drain, "drain", 5*time.Second, "on SIGINT/SIGTERM, how long open connections may finish before they are closed")
 	f.StringVar(&opts.logFormat, "log-format", "text", "log format on standard error: text or json")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log only warnings and errors, not each connection")
+	f.IntVar(&opts.backlog, "backlog", 0, "listen backlog of stream endpoints (0: the kernel's ceiling, net.core.somaxconn); an address's ?backlog= wins")
+	f.BoolVar(&opts.trace, "trace", false, "print every system call on standard error (iterative engine only)")
 	return cmd
 }
 
@@ -81,6 +92,12 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	if opts.backlog < 0 {
+		return usageErrorf("--backlog %d: want 0 or more", opts.backlog)
+	}
+	if opts.trace && eng.Name() != "iterative" {
+		return usageErrorf("--trace needs --engine iterative: only it makes its system calls through the traced socket layer")
+	}
 	if len(opts.addrs) == 0 {
 		opts.addrs = []string{"tcp://127.0.0.1:7777"}
 	}
@@ -92,8 +109,14 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 		if eps[i].Type() == 0 {
 			return usageErrorf("serve %s: not a socket address", a)
 		}
+		if opts.backlog > 0 && eps[i].Options.Backlog == 0 && eps[i].Type() != socket.Datagram {
+			eps[i].Options.Backlog = opts.backlog
+		}
 	}
 	cfg := engine.Config{Service: svc, Logger: logger}
+	if opts.trace {
+		cfg.Tracer = traceTo(stdio.Err)
+	}
 	servers, err := bindAll(ctx, eng, eps, cfg)
 	if err != nil {
 		return err
@@ -155,6 +178,17 @@ func serveAll(ctx context.Context, servers []engine.Server, drain time.Duration,
 	cancel()
 	wg.Wait()
 	return serveErr
+}
+
+// traceTo returns a Tracer that prints each call as a line on w; calls
+// from several endpoints may arrive at once.
+func traceTo(w io.Writer) socket.Tracer {
+	var mu sync.Mutex
+	return func(c socket.Call) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "trace %s\n", c)
+	}
 }
 
 func newLogger(w io.Writer, format string, quiet bool) (*slog.Logger, error) {

@@ -250,3 +250,26 @@ func TestConnectOutputClosed(t *testing.T) {
 	}
 	srv.stop(t)
 }
+
+// TestServeIterativeTrace runs the iterative engine with --trace: stderr
+// shows the real calls of a connection, one line each.
+func TestServeIterativeTrace(t *testing.T) {
+	srv := startServe(t, 1, "--engine", "iterative", "--trace", "--backlog", "8", "tcp://127.0.0.1:0")
+	if r := sockit(t, "traced\n", "connect", srv.addrs[0]); r.stdout != "traced\n" {
+		t.Fatalf("connect: %+v", r)
+	}
+	if code := srv.stop(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^trace listen\(\d+, 8\) = 0$`),
+		regexp.MustCompile(`(?m)^trace accept4\(\d+, SOCK_NONBLOCK\|SOCK_CLOEXEC\) = \d+ \(peer 127\.0\.0\.1:\d+\)$`),
+		regexp.MustCompile(`(?m)^trace recv\(\d+, 65536\) = 7$`),
+		regexp.MustCompile(`(?m)^trace send\(\d+, 7\) = 7$`),
+		regexp.MustCompile(`(?m)^trace shutdown\(\d+, SHUT_WR\) = 0$`),
+	} {
+		if !want.MatchString(srv.stderr.String()) {
+			t.Errorf("trace lacks %v:\n%s", want, srv.stderr)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/service"
 	"github.com/sockit/sockit/socket"
 )
@@ -51,43 +52,45 @@ var (
 // serveConn runs the service on one accepted connection until the peer
 // closes or an error ends it, then logs what passed. records is non-nil on
 // a sequenced-packet connection.
-func (s *core) serveConn(c conn, records recordConn, st ConnStats) {
+func (s *core) serveConn(c conn, records recordConn, tuple endpoint.Tuple) {
 	defer c.Close()
-	st.Start = time.Now()
-	s.log.Info("open", slog.Group("conn", slog.String("tuple", st.Tuple.String())))
+	st := &tally{ConnStats: ConnStats{Tuple: tuple, Start: time.Now()}, c: s.cfg.Counters}
+	st.c.opened()
+	defer st.c.closed()
+	s.log.Info("open", slog.Group("conn", slog.String("tuple", tuple.String())))
 	var err error
 	svc := s.cfg.service().NewStream()
 	switch {
 	case isGreeter(svc):
-		err = greet(c, svc.(service.Greeter), &st)
+		err = greet(c, svc.(service.Greeter), st)
 	case isSource(svc):
-		err = serveSource(c, svc.(service.Source), &st)
+		err = serveSource(c, svc.(service.Source), st)
 	case records != nil:
-		err = serveRecords(records, svc, &st)
+		err = serveRecords(records, svc, st)
 	default:
-		err = serveStream(c, svc, &st)
+		err = serveStream(c, svc, st)
 	}
 	st.End = time.Now()
 	if err != nil && !(s.stopping() && errors.Is(err, net.ErrClosed)) {
-		s.log.Warn("close", "conn", st, "err", err)
+		s.log.Warn("close", "conn", st.ConnStats, "err", err)
 		return
 	}
-	s.log.Info("close", "conn", st)
+	s.log.Info("close", "conn", st.ConnStats)
 }
 
 // serveStream echoes (or whatever the service does) until EOF, then sends
 // the rest and shuts down the write side: the half-close is carried back.
-func serveStream(c conn, svc service.Stream, st *ConnStats) error {
+func serveStream(c conn, svc service.Stream, st *tally) error {
 	bp := streamBuffers.Get().(*[]byte)
 	defer streamBuffers.Put(bp)
 	buf := *bp
 	for {
 		n, rerr := c.Read(buf)
 		if n > 0 {
-			st.BytesIn += int64(n)
+			st.in(n)
 			if reply := svc.Input(nil, buf[:n]); len(reply) > 0 {
 				w, err := c.Write(reply)
-				st.BytesOut += int64(w)
+				st.out(w)
 				if err != nil {
 					return err
 				}
@@ -104,7 +107,7 @@ func serveStream(c conn, svc service.Stream, st *ConnStats) error {
 
 // serveRecords serves a sequenced-packet connection record by record, so
 // that each reply is one record, as the peer sent it.
-func serveRecords(c recordConn, svc service.Stream, st *ConnStats) error {
+func serveRecords(c recordConn, svc service.Stream, st *tally) error {
 	bp := recordBuffers.Get().(*[]byte)
 	defer recordBuffers.Put(bp)
 	buf := *bp
@@ -116,13 +119,13 @@ func serveRecords(c recordConn, svc service.Stream, st *ConnStats) error {
 		if err != nil {
 			return err
 		}
-		st.BytesIn += int64(n)
+		st.in(n)
 		if truncated {
 			return fmt.Errorf("record larger than %d bytes arrived truncated: %w", len(buf), socket.ErrTruncated)
 		}
 		if reply := svc.Input(nil, buf[:n]); len(reply) > 0 {
 			w, err := c.Write(reply)
-			st.BytesOut += int64(w)
+			st.out(w)
 			if err != nil {
 				return err
 			}
@@ -141,10 +144,10 @@ const closeLinger = 2 * time.Second
 // greet sends a Greeter's greeting; when the service closes after it, the
 // write side is shut and the connection closed once the peer has closed or
 // closeLinger has passed.
-func greet(c conn, g service.Greeter, st *ConnStats) error {
+func greet(c conn, g service.Greeter, st *tally) error {
 	greeting, thenClose := g.Greeting(nil)
 	n, err := c.Write(greeting)
-	st.BytesOut += int64(n)
+	st.out(n)
 	if err != nil {
 		return err
 	}
@@ -156,13 +159,13 @@ func greet(c conn, g service.Greeter, st *ConnStats) error {
 	}
 	c.SetReadDeadline(time.Now().Add(closeLinger))
 	in, _ := io.Copy(io.Discard, c)
-	st.BytesIn += in
+	st.in(int(in))
 	return nil
 }
 
 // serveSource sends what a Source fills until the peer closes (a write
 // fails), while a second goroutine reads and discards the peer's input.
-func serveSource(c conn, src service.Source, st *ConnStats) error {
+func serveSource(c conn, src service.Source, st *tally) error {
 	read := make(chan int64, 1)
 	go func() {
 		n, _ := io.Copy(io.Discard, c)
@@ -174,13 +177,13 @@ func serveSource(c conn, src service.Source, st *ConnStats) error {
 		out = src.Fill(out[:0])
 		var n int
 		n, err = c.Write(out)
-		st.BytesOut += int64(n)
+		st.out(n)
 		if err != nil {
 			break
 		}
 	}
 	c.Close() // ends the reader
-	st.BytesIn += <-read
+	st.in(int(<-read))
 	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
 		return nil // the peer closed: how a chargen session ends
 	}

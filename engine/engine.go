@@ -56,6 +56,13 @@ type Config struct {
 	// PeerIdle is how long a datagram peer may be quiet before its session
 	// is logged as done and forgotten. If zero, 30 seconds.
 	PeerIdle time.Duration
+	// Counters, if not nil, receive running totals of connections and
+	// bytes; one Counters may serve several servers.
+	Counters *Counters
+	// MaxConns, if positive, bounds the connections a server has open:
+	// at the limit it stops accepting (clients wait in the listen queue)
+	// until one closes. The iterative engine has one at a time anyway.
+	MaxConns int
 	// Tracer, if not nil, receives every system call of an engine built on
 	// package socket (the iterative engine). Others ignore it.
 	Tracer socket.Tracer

@@ -502,3 +502,72 @@ func TestUnrepliable(t *testing.T) {
 		}
 	})
 }
+
+// TestCounters checks the running totals every engine keeps.
+func TestCounters(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		var counters Counters
+		cfg := Config{Counters: &counters}
+		srv, ep := serve(t, e, "tcp://127.0.0.1:0", cfg)
+		for range 3 {
+			echoStream(t, dial(t, ep), payload(1000, 6))
+		}
+		usrv, uep := serve(t, e, "udp://127.0.0.1:0", cfg)
+		u := dial(t, uep)
+		for range 2 {
+			if _, err := u.Write(payload(100, 7)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := u.Read(make([]byte, 200)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mid := counters.Snapshot()
+		if mid.Open != 1 || mid.Accepted != 4 {
+			t.Errorf("with one UDP peer active: %d open, %d accepted; want 1, 4", mid.Open, mid.Accepted)
+		}
+		srv.Shutdown(testnet.Context(t)) // waits for the connections' accounting
+		usrv.Shutdown(testnet.Context(t))
+		got := counters.Snapshot()
+		want := Snapshot{At: got.At, Open: 0, Accepted: 4, BytesIn: 3200, BytesOut: 3200}
+		if got != want {
+			t.Errorf("counters %+v, want %+v", got, want)
+		}
+	})
+}
+
+// TestMaxConns checks that the threaded engine stops accepting at MaxConns
+// and resumes when a connection closes.
+func TestMaxConns(t *testing.T) {
+	_, ep := serve(t, Threaded{}, "tcp://127.0.0.1:0", Config{MaxConns: 2})
+	roundTrip := func(c net.Conn, msg string) {
+		t.Helper()
+		if _, err := c.Write([]byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, len(msg))
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != msg {
+			t.Fatalf("echo %q: %q, %v", msg, buf, err)
+		}
+	}
+	a, b := dial(t, ep), dial(t, ep)
+	roundTrip(a, "a")
+	roundTrip(b, "b")
+	third := dial(t, ep) // completes in the listen queue
+	if _, err := third.Write([]byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	// At the limit: not accepted, so no echo. (An echo would come at once;
+	// this can only pass wrongly on a slow machine, never fail wrongly.)
+	third.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if n, err := third.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("third connection served past MaxConns: %d bytes, %v", n, err)
+	}
+	a.Close()
+	third.SetReadDeadline(time.Now().Add(testnet.Timeout))
+	buf := make([]byte, 1)
+	if _, err := io.ReadFull(third, buf); err != nil || string(buf) != "c" {
+		t.Fatalf("third connection after one closed: %q, %v", buf, err)
+	}
+	roundTrip(b, "still b")
+}

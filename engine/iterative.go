@@ -113,7 +113,7 @@ func (s *iterativeServer) acceptLoop() error {
 			records = c
 		}
 		local, _ := fd.LocalAddr()
-		s.serveConn(c, records, ConnStats{Tuple: endpoint.Tuple{Proto: s.addr.Network(), Local: local, Remote: peer}})
+		s.serveConn(c, records, endpoint.Tuple{Proto: s.addr.Network(), Local: local, Remote: peer})
 		s.untrack(c)
 	}
 }

@@ -68,7 +68,7 @@ func (s *core) servePackets(pc packetConn) error {
 	}
 	buf := make([]byte, size)
 	svc := s.cfg.service()
-	peers := newPeerTable(pc.LocalAddr(), s.cfg.peerIdle(), s.log)
+	peers := newPeerTable(pc.LocalAddr(), s.cfg.peerIdle(), s.log, s.cfg.Counters)
 	defer peers.flush()
 	// The read deadline doubles as the timer for sweeping quiet peers: it
 	// is set when the first peer arrives and reset after each sweep.
@@ -108,10 +108,7 @@ func (s *core) servePackets(pc packetConn) error {
 			continue
 		}
 		w, err := pc.WriteTo(reply, from)
-		if p != nil {
-			p.BytesOut += int64(w)
-			p.End = time.Now() // the session lasts until its last reply
-		}
+		peers.sent(p, w)
 		if err != nil {
 			if s.stopping() {
 				return ErrServerClosed
@@ -134,19 +131,23 @@ func hasReplyAddress(a net.Addr) bool {
 // peerTable keeps a datagram server's sessions: one per sender address,
 // logged when first seen and when quiet for idle.
 type peerTable struct {
-	local net.Addr
-	idle  time.Duration
-	log   *slog.Logger
-	peers map[string]*ConnStats
+	local    net.Addr
+	idle     time.Duration
+	log      *slog.Logger
+	counters *Counters
+	peers    map[string]*ConnStats
 }
 
-func newPeerTable(local net.Addr, idle time.Duration, log *slog.Logger) *peerTable {
-	return &peerTable{local: local, idle: idle, log: log, peers: make(map[string]*ConnStats)}
+func newPeerTable(local net.Addr, idle time.Duration, log *slog.Logger, c *Counters) *peerTable {
+	return &peerTable{local: local, idle: idle, log: log, counters: c, peers: make(map[string]*ConnStats)}
 }
 
 // see counts an n-byte datagram from a and returns its peer's stats, or nil
 // when the table is full.
 func (t *peerTable) see(a net.Addr, n int) *ConnStats {
+	if t.counters != nil {
+		t.counters.bytesIn.Add(int64(n))
+	}
 	key := endpoint.AddrString(a)
 	now := time.Now()
 	p, ok := t.peers[key]
@@ -159,11 +160,23 @@ func (t *peerTable) see(a net.Addr, n int) *ConnStats {
 			Start: now,
 		}
 		t.peers[key] = p
+		t.counters.opened()
 		t.log.Info("peer", slog.Group("conn", slog.String("tuple", p.Tuple.String())))
 	}
 	p.BytesIn += int64(n)
 	p.End = now
 	return p
+}
+
+// sent counts an n-byte reply to peer p (nil when untracked).
+func (t *peerTable) sent(p *ConnStats, n int) {
+	if t.counters != nil {
+		t.counters.bytesOut.Add(int64(n))
+	}
+	if p != nil {
+		p.BytesOut += int64(n)
+		p.End = time.Now() // the session lasts until its last reply
+	}
 }
 
 // nextExpiry is when the quietest peer's session ends, if there is a peer.
@@ -185,6 +198,7 @@ func (t *peerTable) expire(now time.Time) {
 		if now.Sub(p.End) >= t.idle {
 			t.log.Info("peer done", "conn", *p)
 			delete(t.peers, key)
+			t.counters.closed()
 		}
 	}
 }
@@ -194,5 +208,6 @@ func (t *peerTable) flush() {
 	for key, p := range t.peers {
 		t.log.Info("peer done", "conn", *p)
 		delete(t.peers, key)
+		t.counters.closed()
 	}
 }

@@ -94,12 +94,30 @@ func (s *threadedServer) Close() error {
 }
 
 // acceptLoop accepts until the listener closes and gives each connection a
-// goroutine.
+// goroutine. With MaxConns, it takes a slot before each accept, so that at
+// the limit new clients wait in the kernel's listen queue.
 func (s *threadedServer) acceptLoop() error {
+	var slots chan struct{}
+	if s.cfg.MaxConns > 0 {
+		slots = make(chan struct{}, s.cfg.MaxConns)
+	}
+	release := func() {
+		if slots != nil {
+			<-slots
+		}
+	}
 	var backoff time.Duration
 	for {
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+			case <-s.quit:
+				return ErrServerClosed
+			}
+		}
 		c, err := s.ln.Accept()
 		if err != nil {
+			release()
 			if s.stopping() {
 				return ErrServerClosed
 			}
@@ -118,6 +136,7 @@ func (s *threadedServer) acceptLoop() error {
 			return ErrServerClosed
 		}
 		go func() {
+			defer release()
 			defer s.untrack(c)
 			if err := s.ep.Options.ConfigureConn(c); err != nil {
 				c.Close()
@@ -128,7 +147,7 @@ func (s *threadedServer) acceptLoop() error {
 			if s.ep.Type() == socket.SeqPacket {
 				records = unixRecords{c.(*net.UnixConn)}
 			}
-			s.serveConn(c.(conn), records, ConnStats{Tuple: endpoint.TupleOf(c)})
+			s.serveConn(c.(conn), records, endpoint.TupleOf(c))
 		}()
 	}
 }

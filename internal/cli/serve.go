@@ -27,6 +27,8 @@ type serveOptions struct {
 	quiet     bool
 	backlog   int
 	trace     bool
+	maxConns  int
+	stats     time.Duration
 }
 
 func newServeCmd(stdio IO) *cobra.Command {
@@ -76,6 +78,8 @@ that died is replaced; one a live server holds is "address already in use".`,
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log only warnings and errors, not each connection")
 	f.IntVar(&opts.backlog, "backlog", 0, "listen backlog of stream endpoints (0: the kernel's ceiling, net.core.somaxconn); an address's ?backlog= wins")
 	f.BoolVar(&opts.trace, "trace", false, "print every system call on standard error (iterative engine only)")
+	f.IntVar(&opts.maxConns, "max-conns", 0, "threaded: at most this many connections open; more wait in the listen queue (0: no limit)")
+	f.DurationVar(&opts.stats, "stats", 0, "print connections open, accepted/s and MB/s each way at this interval (0: never)")
 	return cmd
 }
 
@@ -95,6 +99,12 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 	if opts.backlog < 0 {
 		return usageErrorf("--backlog %d: want 0 or more", opts.backlog)
 	}
+	if opts.maxConns < 0 || opts.stats < 0 {
+		return usageErrorf("--max-conns and --stats want 0 or more")
+	}
+	if opts.maxConns > 0 && eng.Name() == "iterative" {
+		return usageErrorf("--max-conns does not apply to --engine iterative: it serves one connection at a time")
+	}
 	if opts.trace && eng.Name() != "iterative" {
 		return usageErrorf("--trace needs --engine iterative: only it makes its system calls through the traced socket layer")
 	}
@@ -113,7 +123,7 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 			eps[i].Options.Backlog = opts.backlog
 		}
 	}
-	cfg := engine.Config{Service: svc, Logger: logger}
+	cfg := engine.Config{Service: svc, Logger: logger, MaxConns: opts.maxConns, Counters: &engine.Counters{}}
 	if opts.trace {
 		cfg.Tracer = traceTo(stdio.Err)
 	}
@@ -125,7 +135,45 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 		bound := endpoint.FromAddr(eps[i].Network, srv.Addr())
 		fmt.Fprintf(stdio.Out, "serving %s on %s (engine %s)\n", svc.Name(), bound, eng.Name())
 	}
+	if opts.stats > 0 {
+		statsCtx, stopStats := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			printStats(statsCtx, stdio.Out, cfg.Counters, opts.stats)
+		}()
+		defer func() { stopStats(); <-done }()
+	}
 	return serveAll(ctx, servers, opts.drain, logger)
+}
+
+// printStats prints a line of counters every interval until ctx ends.
+func printStats(ctx context.Context, w io.Writer, c *engine.Counters, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	last := c.Snapshot()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := c.Snapshot()
+		fmt.Fprintln(w, statsLine(last, now))
+		last = now
+	}
+}
+
+// statsLine describes what happened between two snapshots.
+func statsLine(from, to engine.Snapshot) string {
+	secs := to.At.Sub(from.At).Seconds()
+	if secs <= 0 {
+		secs = 1
+	}
+	const mb = 1e6
+	return fmt.Sprintf("stats: %d open, %.1f accepted/s, in %.2f MB/s, out %.2f MB/s",
+		to.Open, float64(to.Accepted-from.Accepted)/secs,
+		float64(to.BytesIn-from.BytesIn)/mb/secs, float64(to.BytesOut-from.BytesOut)/mb/secs)
 }
 
 // bindAll binds every endpoint, or none: on an error it closes those bound.

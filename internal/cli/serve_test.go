@@ -273,3 +273,27 @@ func TestServeIterativeTrace(t *testing.T) {
 		}
 	}
 }
+
+// TestServeStats checks that --stats prints a line per interval and that
+// it counts a connection that passed.
+func TestServeStats(t *testing.T) {
+	srv := startServe(t, 1, "-q", "--stats", "20ms", "--max-conns", "4", "tcp://127.0.0.1:0")
+	if r := sockit(t, strings.Repeat("x", 1000), "connect", srv.addrs[0]); len(r.stdout) != 1000 {
+		t.Fatalf("connect: %+v", r)
+	}
+	line := regexp.MustCompile(`^stats: \d+ open, [\d.]+ accepted/s, in [\d.]+ MB/s, out [\d.]+ MB/s$`)
+	var counted bool
+	for !counted {
+		l, ok := <-srv.lines
+		if !ok {
+			t.Fatal("serve ended before a stats line counted the connection")
+		}
+		if !line.MatchString(l) {
+			t.Fatalf("unexpected line %q", l)
+		}
+		counted = !strings.Contains(l, " 0.0 accepted/s")
+	}
+	if code := srv.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}

@@ -171,3 +171,33 @@ func (e Endpoint) setOptions(fd *socket.FD, domain socket.Domain) error {
 	}
 	return err
 }
+
+// CheckFree reports whether e's address is free for a server that will
+// bind it with SO_REUSEPORT set on its own: it binds a socket without
+// SO_REUSEPORT (and without listening, so no client can reach it), then
+// closes it. A server that sets SO_REUSEPORT on its sockets without being
+// asked calls this first, so that an address another server holds is
+// "address already in use" rather than silently shared with it.
+func (e Endpoint) CheckFree(ctx context.Context) error {
+	if e.IsUnix() || e.Type() == 0 {
+		return nil
+	}
+	laddr, domain, err := e.resolveLocal()
+	if err != nil {
+		return e.opError("listen", err)
+	}
+	fd, err := socket.Socket(domain, e.Type(), 0, nil)
+	if err != nil {
+		return e.opError("listen", unwrapOp(err))
+	}
+	defer fd.Close()
+	probe := e
+	probe.Options = Options{}
+	if err := probe.setOptions(fd, domain); err != nil {
+		return e.opError("listen", err)
+	}
+	if err := fd.Bind(laddr); err != nil {
+		return e.opError("listen", unwrapOp(err))
+	}
+	return nil
+}

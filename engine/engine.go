@@ -90,7 +90,7 @@ func (c Config) peerIdle() time.Duration {
 }
 
 // engines lists every engine, the default first.
-var engines = []Engine{Threaded{}, Iterative{}}
+var engines = []Engine{Threaded{}, Iterative{}, Evloop{}}
 
 // ByName returns the engine called name.
 func ByName(name string) (Engine, error) {

@@ -59,7 +59,7 @@ func TestErrors(t *testing.T) {
 		{"bad log format", []string{"serve", "--log-format", "xml", "tcp://127.0.0.1:0"}, 2,
 			`sockit: --log-format "xml": want text or json`},
 		{"unknown engine", []string{"serve", "--engine", "fibers"}, 2,
-			`sockit: unknown engine "fibers" (want threaded, iterative)`},
+			`sockit: unknown engine "fibers" (want threaded, iterative, evloop)`},
 		{"unknown service", []string{"serve", "--service", "qotd"}, 2,
 			`sockit: unknown service "qotd" (want echo, discard, chargen, daytime)`},
 		{"trace without iterative", []string{"serve", "--trace", "tcp://127.0.0.1:0"}, 2,

@@ -1,0 +1,437 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/engine/internal/poll"
+	"github.com/sockit/sockit/socket"
+)
+
+// Evloop is the event-loop engine: a few goroutines, each running its own
+// epoll loop over many non-blocking sockets, instead of a goroutine per
+// connection. Output the peer cannot take yet is kept and sent when epoll
+// says the socket is writable; once a connection has more than a cap of it
+// pending, the loop stops reading from that connection until it drains, so
+// a client that does not read costs bounded memory and loses no byte.
+type Evloop struct {
+	// Loops is the number of event loops. If zero, GOMAXPROCS.
+	Loops int
+	// Accept says how connections reach the loops. If zero,
+	// AcceptReusePort where it applies (TCP and UDP), else AcceptHandoff.
+	Accept AcceptMode
+}
+
+// AcceptMode is how an event-loop server spreads connections over loops.
+type AcceptMode int
+
+const (
+	// AcceptReusePort gives each loop a listener of its own on the same
+	// port (SO_REUSEPORT), and the kernel spreads connections over them.
+	// TCP and UDP only; Unix sockets fall back to AcceptHandoff.
+	AcceptReusePort AcceptMode = iota + 1
+	// AcceptHandoff has one listener, in the first loop, which accepts and
+	// hands connections to the loops in turn.
+	AcceptHandoff
+)
+
+var _ Engine = Evloop{}
+
+// Name returns "evloop".
+func (Evloop) Name() string { return "evloop" }
+
+// Tuning. outCap bounds a connection's pending output before the loop stops
+// reading from it; keepOut is the largest output buffer a connection keeps
+// once drained (larger ones are freed, so idle connections stay small).
+const (
+	outCap        = 256 << 10
+	keepOut       = 16 << 10
+	acceptBatch   = 64
+	datagramBatch = 64
+	eventBatch    = 256
+)
+
+// Bind opens ep: one socket per loop with AcceptReusePort, else one.
+func (e Evloop) Bind(ctx context.Context, ep endpoint.Endpoint, cfg Config) (Server, error) {
+	if ep.Type() == 0 {
+		return nil, fmt.Errorf("serve %s: %w", ep, endpoint.ErrNotSocket)
+	}
+	n := e.Loops
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	mode := e.Accept
+	if mode == 0 || ep.IsUnix() {
+		mode = AcceptReusePort
+		if ep.IsUnix() {
+			mode = AcceptHandoff
+		}
+	}
+	s := &evServer{core: newCore("evloop", ep, cfg), force: make(chan struct{})}
+	sockets := 1
+	if mode == AcceptReusePort {
+		sockets = n
+	}
+	if err := s.openSockets(ctx, sockets); err != nil {
+		s.closeSockets()
+		return nil, err
+	}
+	for i := range n {
+		l, err := newEvLoop(s, i)
+		if err != nil {
+			s.closeLoops()
+			s.closeSockets()
+			return nil, err
+		}
+		s.loops = append(s.loops, l)
+	}
+	// Each socket goes to a loop as a descriptor of the loop's own.
+	for i, sock := range s.socks {
+		fd, err := rawFD(sock)
+		if err == nil {
+			s.loops[i].sockFD, err = poll.Dup(fd)
+		}
+		if err != nil {
+			s.closeLoops()
+			s.closeSockets()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+type evServer struct {
+	core
+	socks []any // net.Listener or net.PacketConn, owning the bound sockets
+	addr  net.Addr
+	loops []*evLoop
+
+	forceOnce sync.Once
+	force     chan struct{} // closed: close every connection now
+}
+
+// openSockets binds count sockets on ep, the later ones on the port the
+// first was given, all with SO_REUSEPORT when there are several.
+func (s *evServer) openSockets(ctx context.Context, count int) error {
+	ep := s.ep
+	if count > 1 && !ep.Options.ReusePort {
+		// SO_REUSEPORT would also let this server join another on the
+		// same port: make sure no one holds it first.
+		if err := ep.CheckFree(ctx); err != nil {
+			return err
+		}
+		ep.Options.ReusePort = true
+	}
+	for i := range count {
+		var sock any
+		var addr net.Addr
+		var err error
+		if ep.Type() == socket.Datagram {
+			var pc net.PacketConn
+			pc, err = ep.ListenPacket(ctx)
+			if err == nil {
+				sock, addr = pc, pc.LocalAddr()
+			}
+		} else {
+			var ln net.Listener
+			ln, err = ep.Listen(ctx)
+			if err == nil {
+				sock, addr = ln, ln.Addr()
+			}
+		}
+		if err != nil {
+			return err
+		}
+		s.socks = append(s.socks, sock)
+		if i == 0 {
+			s.addr = addr
+			ep.Address = endpoint.AddrString(addr) // the rest share its port
+		}
+	}
+	return nil
+}
+
+func rawFD(sock any) (int, error) {
+	sc, ok := sock.(syscall.Conn)
+	if !ok {
+		return -1, fmt.Errorf("socket %T has no descriptor", sock)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	if err := rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+func (s *evServer) closeSockets() error {
+	var errs []error
+	for _, sock := range s.socks {
+		errs = append(errs, sock.(interface{ Close() error }).Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *evServer) closeLoops() {
+	for _, l := range s.loops {
+		l.poller.Close()
+	}
+}
+
+func (s *evServer) Addr() net.Addr { return s.addr }
+
+func (s *evServer) Serve(ctx context.Context) error {
+	if !s.addWork() {
+		return ErrServerClosed
+	}
+	defer s.wg.Done()
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	errs := make([]error, len(s.loops))
+	var wg sync.WaitGroup
+	for i, l := range s.loops {
+		wg.Go(func() { errs[i] = l.run() })
+	}
+	wg.Wait()
+	s.closeLoops()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return ErrServerClosed
+}
+
+// stopTaking closes the bound sockets (removing a Unix file) and wakes the
+// loops, which drop their own descriptors of them and serve on until their
+// connections end.
+func (s *evServer) stopTaking() error {
+	return s.stop(s.addr, func() error {
+		err := s.closeSockets()
+		s.wakeLoops()
+		return err
+	})
+}
+
+func (s *evServer) wakeLoops() {
+	for _, l := range s.loops {
+		l.poller.Wake()
+	}
+}
+
+// forceClose has every loop close its connections now.
+func (s *evServer) forceClose() {
+	s.forceOnce.Do(func() {
+		close(s.force)
+		s.wakeLoops()
+	})
+}
+
+func (s *evServer) forcing() bool {
+	select {
+	case <-s.force:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *evServer) Shutdown(ctx context.Context) error {
+	err := s.stopTaking()
+	stop := context.AfterFunc(ctx, s.forceClose)
+	defer stop()
+	s.wg.Wait() // Serve returns when every loop has ended
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func (s *evServer) Close() error {
+	err := s.stopTaking()
+	s.forceClose()
+	s.wg.Wait()
+	return err
+}
+
+// evLoop is one event loop: an epoll instance, the connections it owns, and
+// one read buffer they all share.
+type evLoop struct {
+	s      *evServer
+	id     int
+	poller *poll.Poller
+	sockFD int // this loop's descriptor of a bound socket, or -1
+	conns  map[int]*evConn
+	buf    []byte
+
+	network string // the network of the endpoint's addresses: tcp, udp, unix...
+
+	mu    sync.Mutex
+	inbox []handoff // connections handed over by the accepting loop
+	done  bool      // the loop has ended: hand it nothing more
+	next  int       // the loop the next accepted connection goes to
+
+	peers     *peerTable // datagram peers
+	lingering []*evConn  // connections waiting for their peer's close
+}
+
+type handoff struct {
+	fd   int
+	peer net.Addr
+}
+
+func newEvLoop(s *evServer, id int) (*evLoop, error) {
+	p, err := poll.New()
+	if err != nil {
+		return nil, err
+	}
+	size := streamBuffer
+	if s.ep.IsUnix() && s.ep.Type() != socket.Stream {
+		size = recordBuffer
+	}
+	network := strings.TrimRight(s.ep.Network, "46")
+	return &evLoop{s: s, id: id, poller: p, sockFD: -1, conns: make(map[int]*evConn), buf: make([]byte, size), network: network}, nil
+}
+
+// run serves until the server stops and the loop's connections have ended.
+func (l *evLoop) run() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	s := l.s
+	if l.sockFD >= 0 {
+		if s.stopping() {
+			l.dropSocket()
+		} else if err := l.poller.Add(l.sockFD, poll.In); err != nil {
+			return err
+		}
+	}
+	if s.ep.Type() == socket.Datagram {
+		l.peers = newPeerTable(s.addr, s.cfg.peerIdle(), s.log, s.cfg.Counters)
+		defer l.peers.flush()
+	}
+	events := make([]poll.Event, eventBatch)
+	for {
+		if s.forcing() {
+			l.dropSocket()
+			l.closeAll(net.ErrClosed)
+			l.mu.Lock()
+			l.done = true
+			in := l.inbox
+			l.inbox = nil
+			l.mu.Unlock()
+			for _, h := range in {
+				poll.Close(h.fd)
+			}
+			return nil
+		}
+		if s.stopping() {
+			l.dropSocket()
+			l.takeInbox()
+			if len(l.conns) == 0 && l.end() {
+				return nil
+			}
+		}
+		n, err := l.poller.Wait(events, l.expireLingering(time.Now()))
+		if err != nil {
+			return err
+		}
+		for _, ev := range events[:n] {
+			fd := int(ev.Fd)
+			switch {
+			case fd == l.poller.WakeFD():
+				l.poller.Drain()
+				l.takeInbox()
+			case fd == l.sockFD && s.ep.Type() == socket.Datagram:
+				l.serveDatagrams()
+			case fd == l.sockFD:
+				l.acceptAll()
+			default:
+				if c := l.conns[fd]; c != nil {
+					l.handle(c, ev.Events)
+				}
+			}
+		}
+	}
+}
+
+// end marks the loop done if nothing was handed to it meanwhile, and
+// reports whether it did.
+func (l *evLoop) end() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.inbox) > 0 {
+		return false
+	}
+	l.done = true
+	return true
+}
+
+// dropSocket stops watching this loop's bound socket and closes the loop's
+// descriptor of it.
+func (l *evLoop) dropSocket() {
+	if l.sockFD < 0 {
+		return
+	}
+	l.poller.Del(l.sockFD)
+	poll.Close(l.sockFD)
+	l.sockFD = -1
+}
+
+// acceptAll accepts what is queued and gives each connection to a loop.
+func (l *evLoop) acceptAll() {
+	s := l.s
+	for range acceptBatch {
+		fd, peer, err := poll.Accept(l.sockFD, l.network)
+		if err != nil {
+			if err != syscall.EAGAIN && !acceptErrorPasses(err) {
+				s.log.Warn("accept failed", "err", err)
+			}
+			return
+		}
+		if s.ep.Type() == socket.Stream && !s.ep.IsUnix() {
+			nodelay := s.ep.Options.NoDelay == nil || *s.ep.Options.NoDelay
+			poll.SetNoDelay(fd, nodelay)
+		}
+		target := l
+		if len(s.socks) == 1 && len(s.loops) > 1 {
+			target = s.loops[l.next]
+			l.next = (l.next + 1) % len(s.loops)
+		}
+		if target == l {
+			l.register(fd, peer)
+			continue
+		}
+		target.mu.Lock()
+		if target.done {
+			target.mu.Unlock()
+			poll.Close(fd) // the server is stopping: refuse it
+			continue
+		}
+		target.inbox = append(target.inbox, handoff{fd, peer})
+		target.mu.Unlock()
+		target.poller.Wake()
+	}
+}
+
+func (l *evLoop) takeInbox() {
+	l.mu.Lock()
+	in := l.inbox
+	l.inbox = nil
+	l.mu.Unlock()
+	for _, h := range in {
+		if l.s.forcing() {
+			poll.Close(h.fd)
+			continue
+		}
+		l.register(h.fd, h.peer)
+	}
+}

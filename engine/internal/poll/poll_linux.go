@@ -1,0 +1,248 @@
+package poll
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Event flags, as epoll reports and takes them.
+const (
+	In    = unix.EPOLLIN
+	Out   = unix.EPOLLOUT
+	RdHup = unix.EPOLLRDHUP
+	Hup   = unix.EPOLLHUP
+	Err   = unix.EPOLLERR
+)
+
+// Event is one ready descriptor.
+type Event = unix.EpollEvent
+
+// Poller is an epoll instance and an eventfd that wakes its Wait.
+//
+// Wake may be called from any goroutine, even after Close: mu makes Close
+// wait for a Wake in progress and later ones do nothing, so a wake never
+// writes to a descriptor number the kernel has given to another file.
+type Poller struct {
+	epfd int
+	wake int
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+// New makes a Poller.
+func New() (*Poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, os.NewSyscallError("eventfd", err)
+	}
+	p := &Poller{epfd: epfd, wake: wake}
+	if err := p.Add(wake, In); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// WakeFD is the descriptor whose readiness means Wake was called.
+func (p *Poller) WakeFD() int { return p.wake }
+
+// Add watches fd for events.
+func (p *Poller) Add(fd int, events uint32) error {
+	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
+	return os.NewSyscallError("epoll_ctl", unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev))
+}
+
+// Mod changes the events watched on fd.
+func (p *Poller) Mod(fd int, events uint32) error {
+	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
+	return os.NewSyscallError("epoll_ctl", unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, &ev))
+}
+
+// Del stops watching fd.
+func (p *Poller) Del(fd int) error {
+	return os.NewSyscallError("epoll_ctl", unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil))
+}
+
+// Wait fills events with ready descriptors, waiting up to msec
+// milliseconds (-1: until one is ready). An interrupted wait returns 0.
+func (p *Poller) Wait(events []Event, msec int) (int, error) {
+	n, err := unix.EpollWait(p.epfd, events, msec)
+	if errors.Is(err, unix.EINTR) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, os.NewSyscallError("epoll_wait", err)
+	}
+	return n, nil
+}
+
+// Wake makes a Wait in another goroutine return (now or at its next call).
+func (p *Poller) Wake() error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return nil
+	}
+	var one = [8]byte{1}
+	_, err := unix.Write(p.wake, one[:])
+	if errors.Is(err, unix.EAGAIN) {
+		return nil // the counter is full: a wake is pending already
+	}
+	return os.NewSyscallError("write", err)
+}
+
+// Drain consumes pending wakes; call it when WakeFD is ready.
+func (p *Poller) Drain() {
+	var buf [8]byte
+	unix.Read(p.wake, buf[:])
+}
+
+// Close releases the epoll instance and the eventfd. Only the first Close
+// does anything.
+func (p *Poller) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	return errors.Join(unix.Close(p.wake), unix.Close(p.epfd))
+}
+
+// Accept takes a connection from listener fd: non-blocking and
+// close-on-exec, with its peer's address as a net.Addr of network's kind.
+func Accept(fd int, network string) (int, net.Addr, error) {
+	nfd, sa, err := unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+	if err != nil {
+		return -1, nil, err
+	}
+	return nfd, toAddr(sa, network), nil
+}
+
+// Read reads from fd.
+func Read(fd int, p []byte) (int, error) { return unix.Read(fd, p) }
+
+// Write writes to fd; MSG_NOSIGNAL, so a closed peer is EPIPE, not a signal.
+func Write(fd int, p []byte) (int, error) {
+	return unix.SendmsgN(fd, p, nil, nil, unix.MSG_NOSIGNAL)
+}
+
+// ReadRecord reads one sequenced packet whole: truncated says it was
+// longer than p.
+func ReadRecord(fd int, p []byte) (n int, truncated bool, err error) {
+	n, _, err = unix.Recvfrom(fd, p, unix.MSG_TRUNC)
+	if err != nil {
+		return 0, false, err
+	}
+	if n > len(p) {
+		return len(p), true, nil
+	}
+	return n, false, nil
+}
+
+// Peer is a datagram's sender as the kernel gave it, so that a reply goes
+// to exactly that address on the same socket.
+type Peer struct{ sa unix.Sockaddr }
+
+// Addr is the sender as a net.Addr of network's kind ("udp", "unixgram"),
+// or nil for an unnamed Unix socket.
+func (p Peer) Addr(network string) net.Addr {
+	if !p.Named() {
+		return nil
+	}
+	return toAddr(p.sa, network)
+}
+
+// Named reports whether the peer has an address a reply can go to.
+// x/sys/unix reports an unnamed Unix socket as "@".
+func (p Peer) Named() bool {
+	if u, ok := p.sa.(*unix.SockaddrUnix); ok {
+		return u.Name != "" && u.Name != "@"
+	}
+	return p.sa != nil
+}
+
+// RecvFrom reads one datagram whole and its sender: truncated says it was
+// longer than p.
+func RecvFrom(fd int, p []byte) (n int, from Peer, truncated bool, err error) {
+	n, sa, err := unix.Recvfrom(fd, p, unix.MSG_TRUNC)
+	if err != nil {
+		return 0, Peer{}, false, err
+	}
+	if n > len(p) {
+		return len(p), Peer{sa}, true, nil
+	}
+	return n, Peer{sa}, false, nil
+}
+
+// SendTo sends b as one datagram to to.
+func SendTo(fd int, b []byte, to Peer) error {
+	return unix.Sendto(fd, b, unix.MSG_NOSIGNAL, to.sa)
+}
+
+// ShutdownWrite shuts down fd's write side: the peer reads end-of-file.
+func ShutdownWrite(fd int) error { return unix.Shutdown(fd, unix.SHUT_WR) }
+
+// Close closes fd.
+func Close(fd int) error { return unix.Close(fd) }
+
+// SetNoDelay sets TCP_NODELAY on fd, as Go does for its own connections.
+func SetNoDelay(fd int, on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, v)
+}
+
+func toAddr(sa unix.Sockaddr, network string) net.Addr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		if network == "udp" {
+			return &net.UDPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
+		}
+		return &net.TCPAddr{IP: net.IP(sa.Addr[:]).To16(), Port: sa.Port}
+	case *unix.SockaddrInet6:
+		ip := make(net.IP, 16)
+		copy(ip, sa.Addr[:])
+		zone := ""
+		if sa.ZoneId != 0 {
+			if ifc, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				zone = ifc.Name
+			}
+		}
+		if network == "udp" {
+			return &net.UDPAddr{IP: ip, Port: sa.Port, Zone: zone}
+		}
+		return &net.TCPAddr{IP: ip, Port: sa.Port, Zone: zone}
+	case *unix.SockaddrUnix:
+		return &net.UnixAddr{Name: sa.Name, Net: network}
+	}
+	return nil
+}
+
+// Dup duplicates fd (close-on-exec), so that a loop can hold and close its
+// own reference to a socket another owner closes on its own schedule.
+func Dup(fd int) (int, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	return nfd, os.NewSyscallError("fcntl", err)
+}
+
+// LocalAddr is fd's own address, as a net.Addr of network's kind.
+func LocalAddr(fd int, network string) net.Addr {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return nil
+	}
+	return toAddr(sa, network)
+}

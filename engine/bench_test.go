@@ -1,55 +1,260 @@
 package engine
 
 import (
+	"bufio"
+	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/sockit/sockit/endpoint"
 )
 
-// BenchmarkPingPong64 measures 64-byte request/response round trips on one
-// TCP connection: each iteration sends 64 bytes and reads them back.
-func BenchmarkPingPong64(b *testing.B) {
-	for _, name := range Names() {
-		e, _ := ByName(name)
-		b.Run(name, func(b *testing.B) {
-			c := benchConn(b, e, "tcp://127.0.0.1:0")
-			msg := make([]byte, 64)
-			buf := make([]byte, 64)
-			b.SetBytes(64)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := c.Write(msg); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := io.ReadFull(c, buf); err != nil {
-					b.Fatal(err)
-				}
+// The benchmarks run the server in a child process (this test binary,
+// re-executed with benchServeEnv set), so that the load generator's
+// goroutines do not share the server's scheduler: the figures compare
+// engines the way a real client sees them.
+const benchServeEnv = "SOCKIT_BENCH_SERVE"
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(benchServeEnv); spec != "" {
+		os.Exit(benchServe(spec))
+	}
+	os.Exit(m.Run())
+}
+
+// benchServe serves "engine address [nofile=N] [log=1]" until standard
+// input closes, after printing the bound address. nofile lowers the
+// child's open-file limit; log sends its logs to standard error.
+func benchServe(spec string) int {
+	fields := strings.Fields(spec)
+	if len(fields) < 2 {
+		fmt.Fprintln(os.Stderr, "want: engine address [nofile=N] [log=1]")
+		return 2
+	}
+	e, err := ByName(fields[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ep, err := endpoint.Parse(fields[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var cfg Config
+	for _, opt := range fields[2:] {
+		key, value, _ := strings.Cut(opt, "=")
+		switch key {
+		case "nofile":
+			n, _ := strconv.ParseUint(value, 10, 64)
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+				fmt.Fprintln(os.Stderr, "setrlimit:", err)
+				return 1
 			}
-		})
+		case "log":
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		}
+	}
+	ctx := context.Background()
+	srv, err := e.Bind(ctx, ep, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(endpoint.FromAddr(ep.Network, srv.Addr()))
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		srv.Close()
+	}()
+	srv.Serve(ctx)
+	return 0
+}
+
+// child is a server running in a child process.
+type child struct {
+	ep   endpoint.Endpoint
+	pid  int
+	logs chan string // log lines as they come (some may be skipped if unread)
+
+	cmd   *exec.Cmd
+	stdin io.Closer
+	done  chan struct{} // closed when the log reader has finished
+	mu    sync.Mutex
+	lines []string // every log line
+}
+
+// startChild starts engine's server on addr in a child process (this test
+// binary again), with benchServe's options, and stops it with the test.
+func startChild(tb testing.TB, engine, addr string, opts ...string) *child {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), benchServeEnv+"="+strings.Join(append([]string{engine, addr}, opts...), " "))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	c := &child{pid: cmd.Process.Pid, logs: make(chan string, 1024), cmd: cmd, stdin: stdin, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		defer close(c.logs)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			c.mu.Lock()
+			c.lines = append(c.lines, sc.Text())
+			c.mu.Unlock()
+			select {
+			case c.logs <- sc.Text():
+			default: // nobody is reading now; the line is kept in lines
+			}
+		}
+	}()
+	tb.Cleanup(func() { c.stop(tb) })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		c.stop(tb)
+		tb.Fatalf("server did not start: %v\n%s", err, strings.Join(c.lines, "\n"))
+	}
+	if c.ep, err = endpoint.Parse(strings.TrimSpace(line)); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// stop ends the child (closing its standard input) and waits for it.
+func (c *child) stop(tb testing.TB) {
+	c.stdin.Close()
+	exited := make(chan struct{})
+	go func() { c.cmd.Wait(); close(exited) }()
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		c.cmd.Process.Kill()
+		<-exited
+	}
+	<-c.done
+}
+
+// count says how many log lines contain s.
+func (c *child) count(s string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, l := range c.lines {
+		if strings.Contains(l, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// benchServer starts engine's server on addr in a child process and
+// returns the endpoint to dial and the child's pid.
+func benchServer(b *testing.B, engine, addr string) (endpoint.Endpoint, int) {
+	c := startChild(b, engine, addr)
+	return c.ep, c.pid
+}
+
+func dialN(b *testing.B, ep endpoint.Endpoint, n int) []net.Conn {
+	b.Helper()
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		c, err := ep.Dial(b.Context())
+		if err != nil {
+			b.Fatalf("dial %d: %v", i, err)
+		}
+		conns[i] = c
+	}
+	b.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return conns
+}
+
+// BenchmarkPingPong64 measures 64-byte request/response messages per
+// second with 1, 100 and 1,000 connections, each sending a message and
+// reading it back before the next.
+func BenchmarkPingPong64(b *testing.B) {
+	for _, engine := range []string{"threaded", "evloop"} {
+		for _, conns := range []int{1, 100, 1000} {
+			b.Run(fmt.Sprintf("%s/conns=%d", engine, conns), func(b *testing.B) {
+				ep, _ := benchServer(b, engine, "tcp://127.0.0.1:0")
+				cs := dialN(b, ep, conns)
+				var left atomic.Int64
+				left.Store(int64(b.N))
+				b.ReportAllocs()
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				for _, c := range cs {
+					wg.Go(func() {
+						msg := make([]byte, 64)
+						buf := make([]byte, 64)
+						for left.Add(-1) >= 0 {
+							if _, err := c.Write(msg); err != nil {
+								b.Error(err)
+								return
+							}
+							if _, err := io.ReadFull(c, buf); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			})
+		}
 	}
 }
 
-// BenchmarkStream16K measures echo throughput with 16 KiB writes: the
-// client writes while a reader drains the echo.
+// BenchmarkStream16K measures echo throughput on one connection with
+// 16 KiB writes while a reader drains the echo.
 func BenchmarkStream16K(b *testing.B) {
-	for _, name := range Names() {
-		e, _ := ByName(name)
-		b.Run(name, func(b *testing.B) {
-			c := benchConn(b, e, "tcp://127.0.0.1:0")
+	for _, engine := range []string{"threaded", "evloop"} {
+		b.Run(engine, func(b *testing.B) {
+			ep, _ := benchServer(b, engine, "tcp://127.0.0.1:0")
+			c := dialN(b, ep, 1)[0]
 			msg := make([]byte, 16<<10)
+			want := int64(b.N) * int64(len(msg))
 			drained := make(chan error, 1)
 			b.SetBytes(int64(len(msg)))
-			b.ReportAllocs()
+			b.ResetTimer()
 			go func() {
-				_, err := io.Copy(io.Discard, c)
+				n, err := io.CopyN(io.Discard, c, want)
+				if err == nil && n != want {
+					err = fmt.Errorf("got %d of %d bytes", n, want)
+				}
 				drained <- err
 			}()
-			for b.Loop() {
+			for range b.N {
 				if _, err := c.Write(msg); err != nil {
 					b.Fatal(err)
 				}
 			}
-			c.(*net.TCPConn).CloseWrite()
 			if err := <-drained; err != nil {
 				b.Fatal(err)
 			}
@@ -57,13 +262,53 @@ func BenchmarkStream16K(b *testing.B) {
 	}
 }
 
-func benchConn(b *testing.B, e Engine, addr string) net.Conn {
+// BenchmarkIdleConns10k reports the server's resident memory per idle
+// connection: 10,000 connections, each having made one round trip, then
+// left open. The iterative engine serves one connection at a time, so it
+// has at most one open and is not measured.
+func BenchmarkIdleConns10k(b *testing.B) {
+	const n = 10_000
+	for _, engine := range []string{"threaded", "evloop"} {
+		b.Run(engine, func(b *testing.B) {
+			for range b.N {
+				ep, pid := benchServer(b, engine, "tcp://127.0.0.1:0")
+				before := rssKiB(b, pid)
+				cs := dialN(b, ep, n)
+				buf := make([]byte, 1)
+				for _, c := range cs {
+					if _, err := c.Write([]byte{'x'}); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.ReadFull(c, buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+				after := rssKiB(b, pid)
+				b.ReportMetric(float64(after-before)/n, "KiB/conn")
+				b.ReportMetric(float64(after)/1024, "MiB-rss")
+				for _, c := range cs {
+					c.Close()
+				}
+			}
+		})
+	}
+}
+
+func rssKiB(b *testing.B, pid int) int {
 	b.Helper()
-	_, ep := serve(b, e, addr, Config{})
-	c, err := ep.Dial(b.Context())
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { c.Close() })
-	return c
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kib, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kib
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -66,11 +67,15 @@ func (s *core) serveConn(c conn, records recordConn, tuple endpoint.Tuple) {
 	case isSource(svc):
 		err = serveSource(c, svc.(service.Source), st)
 	case records != nil:
-		err = serveRecords(records, svc, st)
+		err = serveRecords(records, svc, st, s.cfg.IdleTimeout)
 	default:
-		err = serveStream(c, svc, st)
+		err = serveStream(c, svc, st, s.cfg.IdleTimeout)
 	}
 	st.End = time.Now()
+	if errors.Is(err, errIdle) {
+		s.log.Info("close", "conn", st.ConnStats, "reason", "idle timeout")
+		return
+	}
 	if err != nil && !(s.stopping() && errors.Is(err, net.ErrClosed)) {
 		s.log.Warn("close", "conn", st.ConnStats, "err", err)
 		return
@@ -80,11 +85,14 @@ func (s *core) serveConn(c conn, records recordConn, tuple endpoint.Tuple) {
 
 // serveStream echoes (or whatever the service does) until EOF, then sends
 // the rest and shuts down the write side: the half-close is carried back.
-func serveStream(c conn, svc service.Stream, st *tally) error {
+func serveStream(c conn, svc service.Stream, st *tally, idle time.Duration) error {
 	bp := streamBuffers.Get().(*[]byte)
 	defer streamBuffers.Put(bp)
 	buf := *bp
 	for {
+		if err := idleDeadline(c, idle); err != nil {
+			return err
+		}
 		n, rerr := c.Read(buf)
 		if n > 0 {
 			st.in(n)
@@ -100,24 +108,43 @@ func serveStream(c conn, svc service.Stream, st *tally) error {
 			return c.CloseWrite()
 		}
 		if rerr != nil {
-			return rerr
+			return idleError(rerr, idle)
 		}
 	}
 }
 
+// idleDeadline gives the next read until idle to bring something.
+func idleDeadline(c conn, idle time.Duration) error {
+	if idle <= 0 {
+		return nil
+	}
+	return c.SetReadDeadline(time.Now().Add(idle))
+}
+
+// idleError reports a read that ran out of idle time as errIdle.
+func idleError(err error, idle time.Duration) error {
+	if idle > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		return errIdle
+	}
+	return err
+}
+
 // serveRecords serves a sequenced-packet connection record by record, so
 // that each reply is one record, as the peer sent it.
-func serveRecords(c recordConn, svc service.Stream, st *tally) error {
+func serveRecords(c recordConn, svc service.Stream, st *tally, idle time.Duration) error {
 	bp := recordBuffers.Get().(*[]byte)
 	defer recordBuffers.Put(bp)
 	buf := *bp
 	for {
+		if err := idleDeadline(c, idle); err != nil {
+			return err
+		}
 		n, truncated, err := c.ReadRecord(buf)
 		if n == 0 && (err == nil || err == io.EOF) {
 			return c.CloseWrite() // the peer shut down its write side
 		}
 		if err != nil {
-			return err
+			return idleError(err, idle)
 		}
 		st.in(n)
 		if truncated {
@@ -152,7 +179,7 @@ func greet(c conn, g service.Greeter, st *tally) error {
 		return err
 	}
 	if !thenClose {
-		return serveStream(c, g.(service.Stream), st)
+		return serveStream(c, g.(service.Stream), st, 0)
 	}
 	if err := c.CloseWrite(); err != nil {
 		return err

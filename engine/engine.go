@@ -14,6 +14,9 @@ import (
 	"github.com/sockit/sockit/socket"
 )
 
+// errIdle ends a connection that was quiet for Config.IdleTimeout.
+var errIdle = errors.New("idle timeout")
+
 // ErrServerClosed is returned by Server.Serve after Shutdown or Close, and
 // when its context ends.
 var ErrServerClosed = errors.New("sockit: server closed")
@@ -63,6 +66,10 @@ type Config struct {
 	// at the limit it stops accepting (clients wait in the listen queue)
 	// until one closes. The iterative engine has one at a time anyway.
 	MaxConns int
+	// IdleTimeout, if positive, closes a connection that has sent nothing
+	// for that long. A chargen connection, which the server keeps busy,
+	// is not idle.
+	IdleTimeout time.Duration
 	// Tracer, if not nil, receives every system call of an engine built on
 	// package socket (the iterative engine). Others ignore it.
 	Tracer socket.Tracer

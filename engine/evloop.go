@@ -282,6 +282,14 @@ type evLoop struct {
 
 	peers     *peerTable // datagram peers
 	lingering []*evConn  // connections waiting for their peer's close
+
+	// Accept backs off after errors that pass (out of descriptors): the
+	// listener is taken out of epoll, which would otherwise report it
+	// ready again at once, and put back at acceptResume.
+	acceptBackoff time.Duration
+	acceptResume  time.Time
+
+	nextIdleSweep time.Time
 }
 
 type handoff struct {
@@ -303,14 +311,12 @@ func newEvLoop(s *evServer, id int) (*evLoop, error) {
 }
 
 // run serves until the server stops and the loop's connections have ended.
+// The loop is an ordinary goroutine: between events it parks on the Go
+// runtime's poller (see poll.Poller.Run).
 func (l *evLoop) run() error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	s := l.s
-	if l.sockFD >= 0 {
-		if s.stopping() {
-			l.dropSocket()
-		} else if err := l.poller.Add(l.sockFD, poll.In); err != nil {
+	if l.sockFD >= 0 && !s.stopping() {
+		if err := l.poller.Add(l.sockFD, poll.In); err != nil {
 			return err
 		}
 	}
@@ -318,33 +324,8 @@ func (l *evLoop) run() error {
 		l.peers = newPeerTable(s.addr, s.cfg.peerIdle(), s.log, s.cfg.Counters)
 		defer l.peers.flush()
 	}
-	events := make([]poll.Event, eventBatch)
-	for {
-		if s.forcing() {
-			l.dropSocket()
-			l.closeAll(net.ErrClosed)
-			l.mu.Lock()
-			l.done = true
-			in := l.inbox
-			l.inbox = nil
-			l.mu.Unlock()
-			for _, h := range in {
-				poll.Close(h.fd)
-			}
-			return nil
-		}
-		if s.stopping() {
-			l.dropSocket()
-			l.takeInbox()
-			if len(l.conns) == 0 && l.end() {
-				return nil
-			}
-		}
-		n, err := l.poller.Wait(events, l.expireLingering(time.Now()))
-		if err != nil {
-			return err
-		}
-		for _, ev := range events[:n] {
+	handle := func(events []poll.Event) bool {
+		for _, ev := range events {
 			fd := int(ev.Fd)
 			switch {
 			case fd == l.poller.WakeFD():
@@ -360,7 +341,45 @@ func (l *evLoop) run() error {
 				}
 			}
 		}
+		return l.finished()
 	}
+	idle := func() (time.Time, bool) {
+		if l.finished() {
+			return time.Time{}, true
+		}
+		now := time.Now()
+		wait := l.timers(now)
+		if wait < 0 {
+			return time.Time{}, false
+		}
+		return now.Add(time.Duration(wait) * time.Millisecond), false
+	}
+	return l.poller.Run(make([]poll.Event, eventBatch), handle, idle)
+}
+
+// finished reports whether the loop is done: the server is closing every
+// connection (which it does now), or stopping and this loop has none left.
+func (l *evLoop) finished() bool {
+	s := l.s
+	if s.forcing() {
+		l.dropSocket()
+		l.closeAll(net.ErrClosed)
+		l.mu.Lock()
+		l.done = true
+		in := l.inbox
+		l.inbox = nil
+		l.mu.Unlock()
+		for _, h := range in {
+			poll.Close(h.fd)
+		}
+		return true
+	}
+	if s.stopping() {
+		l.dropSocket()
+		l.takeInbox()
+		return len(l.conns) == 0 && l.end()
+	}
+	return false
 }
 
 // end marks the loop done if nothing was handed to it meanwhile, and
@@ -386,17 +405,66 @@ func (l *evLoop) dropSocket() {
 	l.sockFD = -1
 }
 
+// timers runs what is due (lingering closes, idle timeouts, resuming
+// accept) and says how long Wait may block until the next is (-1: no
+// limit).
+func (l *evLoop) timers(now time.Time) int {
+	wait := l.expireLingering(now)
+	sooner := func(t time.Time) {
+		if t.IsZero() {
+			return
+		}
+		ms := max(int(t.Sub(now)/time.Millisecond)+1, 0)
+		if wait < 0 || ms < wait {
+			wait = ms
+		}
+	}
+	if !l.acceptResume.IsZero() && !now.Before(l.acceptResume) {
+		l.acceptResume = time.Time{}
+		if l.sockFD >= 0 && l.poller.Add(l.sockFD, poll.In) != nil {
+			l.acceptResume = now.Add(l.acceptBackoff)
+		}
+	}
+	sooner(l.acceptResume)
+	if idle := l.s.cfg.IdleTimeout; idle > 0 && len(l.conns) > 0 {
+		if !now.Before(l.nextIdleSweep) {
+			l.expireIdle(now, idle)
+			l.nextIdleSweep = now.Add(min(idle/2, time.Second))
+		}
+		sooner(l.nextIdleSweep)
+	}
+	return wait
+}
+
+// expireIdle closes connections that have had no input for idle.
+func (l *evLoop) expireIdle(now time.Time, idle time.Duration) {
+	cutoff := now.Add(-idle).UnixNano()
+	for _, c := range l.conns {
+		if c.active < cutoff && c.src == nil && c.linger.IsZero() {
+			l.close(c, errIdle)
+		}
+	}
+}
+
 // acceptAll accepts what is queued and gives each connection to a loop.
 func (l *evLoop) acceptAll() {
 	s := l.s
 	for range acceptBatch {
 		fd, peer, err := poll.Accept(l.sockFD, l.network)
+		if err == syscall.EAGAIN {
+			return
+		}
 		if err != nil {
-			if err != syscall.EAGAIN && !acceptErrorPasses(err) {
+			var passes bool
+			if l.acceptBackoff, passes = s.acceptBackoff(err, l.acceptBackoff); passes {
+				l.poller.Del(l.sockFD)
+				l.acceptResume = time.Now().Add(l.acceptBackoff)
+			} else {
 				s.log.Warn("accept failed", "err", err)
 			}
 			return
 		}
+		l.acceptBackoff = 0
 		if s.ep.Type() == socket.Stream && !s.ep.IsUnix() {
 			nodelay := s.ep.Options.NoDelay == nil || *s.ep.Options.NoDelay
 			poll.SetNoDelay(fd, nodelay)

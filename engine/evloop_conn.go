@@ -29,6 +29,7 @@ type evConn struct {
 	peerEOF bool           // the peer shut down its write side
 	closing bool           // close once the output is sent
 	linger  time.Time      // set: write side shut; close at the peer's FIN or then
+	active  int64          // when input last came, in Unix nanoseconds (for IdleTimeout)
 	st      tally
 }
 
@@ -37,6 +38,7 @@ func (l *evLoop) register(fd int, peer net.Addr) {
 	s := l.s
 	c := &evConn{fd: fd, svc: s.cfg.service().NewStream(), records: s.ep.Type() == socket.SeqPacket}
 	c.st = tally{ConnStats: ConnStats{Start: time.Now()}, c: s.cfg.Counters}
+	c.active = c.st.Start.UnixNano()
 	c.st.Tuple = endpoint.Tuple{Proto: s.addr.Network(), Local: s.addr, Remote: peer}
 	if s.log.Enabled(context.Background(), slog.LevelInfo) {
 		if local := poll.LocalAddr(fd, l.network); local != nil {
@@ -107,6 +109,9 @@ func (l *evLoop) read(c *evConn) {
 		return // discarded while waiting for the peer to close
 	}
 	c.st.in(n)
+	if l.s.cfg.IdleTimeout > 0 {
+		c.active = time.Now().UnixNano()
+	}
 	if truncated {
 		l.close(c, fmt.Errorf("record larger than %d bytes arrived truncated: %w", len(l.buf), socket.ErrTruncated))
 		return
@@ -320,6 +325,10 @@ func (l *evLoop) close(c *evConn, err error) {
 	poll.Close(c.fd) // also removes it from epoll
 	c.st.c.closed()
 	c.st.End = time.Now()
+	if err == errIdle {
+		l.s.log.Info("close", "conn", c.st.ConnStats, "reason", "idle timeout")
+		return
+	}
 	if err != nil && !errors.Is(err, net.ErrClosed) && err != syscall.ECONNRESET {
 		l.s.log.Warn("close", "conn", c.st.ConnStats, "err", err)
 		return

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +30,7 @@ type Event = unix.EpollEvent
 type Poller struct {
 	epfd int
 	wake int
+	file *os.File // epfd, registered with the Go runtime's poller
 
 	mu     sync.RWMutex
 	closed bool
@@ -50,7 +52,72 @@ func New() (*Poller, error) {
 		p.Close()
 		return nil, err
 	}
+	// An epoll instance is itself pollable: it is readable when it has
+	// events. Registered with the runtime's poller, a loop waiting on it
+	// parks like any other goroutine blocked on I/O, rather than holding a
+	// thread in epoll_wait.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		p.Close()
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	p.file = os.NewFile(uintptr(epfd), "epoll")
 	return p, nil
+}
+
+// Run hands ready events to handle until handle or idle says stop, or an
+// error occurs. It fetches events without blocking for as long as there
+// are any; when there are none it calls idle, which does what is due and
+// says when to wake next (zero: only for an event), and parks on the Go
+// runtime's poller until an event or that time.
+func (p *Poller) Run(events []Event, handle func([]Event) (stop bool), idle func() (wake time.Time, stop bool)) error {
+	rc, err := p.file.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for {
+		var stop bool
+		var werr error
+		err := rc.Read(func(fd uintptr) bool {
+			for {
+				n, err := unix.EpollWait(int(fd), events, 0)
+				if errors.Is(err, unix.EINTR) {
+					continue
+				}
+				if err != nil {
+					werr = os.NewSyscallError("epoll_wait", err)
+					return true
+				}
+				if n > 0 {
+					if stop = handle(events[:n]); stop {
+						return true
+					}
+					continue
+				}
+				// Nothing ready: park, unless idle says otherwise. Parking
+				// only when the ready list is empty is what makes the
+				// runtime's edge-triggered registration of epfd safe.
+				var wake time.Time
+				if wake, stop = idle(); stop {
+					return true
+				}
+				p.file.SetReadDeadline(wake)
+				return false
+			}
+		})
+		switch {
+		case werr != nil:
+			return werr
+		case stop:
+			return nil
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// The wake time came. Clear it here: while it stands, the
+			// runtime returns at once without calling the function, so
+			// idle would never get to set the next one.
+			p.file.SetReadDeadline(time.Time{})
+		case err != nil:
+			return err
+		}
+	}
 }
 
 // WakeFD is the descriptor whose readiness means Wake was called.
@@ -116,7 +183,11 @@ func (p *Poller) Close() error {
 		return nil
 	}
 	p.closed = true
-	return errors.Join(unix.Close(p.wake), unix.Close(p.epfd))
+	closeEpoll := func() error { return unix.Close(p.epfd) }
+	if p.file != nil {
+		closeEpoll = p.file.Close
+	}
+	return errors.Join(unix.Close(p.wake), closeEpoll())
 }
 
 // Accept takes a connection from listener fd: non-blocking and

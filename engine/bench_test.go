@@ -64,6 +64,9 @@ func benchServe(spec string) int {
 			}
 		case "log":
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		case "accept":
+			mode := map[string]AcceptMode{"reuseport": AcceptReusePort, "handoff": AcceptHandoff}[value]
+			e = Evloop{Accept: mode}
 		}
 	}
 	ctx := context.Background()
@@ -171,8 +174,8 @@ func (c *child) count(s string) int {
 
 // benchServer starts engine's server on addr in a child process and
 // returns the endpoint to dial and the child's pid.
-func benchServer(b *testing.B, engine, addr string) (endpoint.Endpoint, int) {
-	c := startChild(b, engine, addr)
+func benchServer(b *testing.B, engine, addr string, opts ...string) (endpoint.Endpoint, int) {
+	c := startChild(b, engine, addr, opts...)
 	return c.ep, c.pid
 }
 
@@ -198,37 +201,69 @@ func dialN(b *testing.B, ep endpoint.Endpoint, n int) []net.Conn {
 // second with 1, 100 and 1,000 connections, each sending a message and
 // reading it back before the next.
 func BenchmarkPingPong64(b *testing.B) {
-	for _, engine := range []string{"threaded", "evloop"} {
+	for _, engine := range []string{"threaded", "evloop", "iterative"} {
 		for _, conns := range []int{1, 100, 1000} {
+			if engine == "iterative" && conns > 1 {
+				continue // it serves one connection at a time: the others would wait forever
+			}
 			b.Run(fmt.Sprintf("%s/conns=%d", engine, conns), func(b *testing.B) {
-				ep, _ := benchServer(b, engine, "tcp://127.0.0.1:0")
-				cs := dialN(b, ep, conns)
-				var left atomic.Int64
-				left.Store(int64(b.N))
-				b.ReportAllocs()
-				b.ResetTimer()
-				var wg sync.WaitGroup
-				for _, c := range cs {
-					wg.Go(func() {
-						msg := make([]byte, 64)
-						buf := make([]byte, 64)
-						for left.Add(-1) >= 0 {
-							if _, err := c.Write(msg); err != nil {
-								b.Error(err)
-								return
-							}
-							if _, err := io.ReadFull(c, buf); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+				ep, pid := benchServer(b, engine, "tcp://127.0.0.1:0")
+				pingPong(b, dialN(b, ep, conns), pid)
 			})
 		}
 	}
+}
+
+// pingPong sends b.N 64-byte messages over the connections, each waiting
+// for its echo before the next, and reports messages per second and the
+// server process's CPU time per message: the load generator shares the
+// machine, so the second says more about the engine than the first.
+func pingPong(b *testing.B, cs []net.Conn, pid int) {
+	cpu0 := cpuNanos(b, pid)
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Go(func() {
+			msg := make([]byte, 64)
+			buf := make([]byte, 64)
+			for left.Add(-1) >= 0 {
+				if _, err := c.Write(msg); err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := io.ReadFull(c, buf); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(cpuNanos(b, pid)-cpu0)/float64(b.N), "server-ns/msg")
+}
+
+// cpuNanos is the CPU time process pid's threads have used, from
+// /proc/PID/task/*/schedstat.
+func cpuNanos(b *testing.B, pid int) int64 {
+	b.Helper()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, t := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue // the thread has exited
+		}
+		ns, _ := strconv.ParseInt(strings.Fields(string(stat))[0], 10, 64)
+		total += ns
+	}
+	return total
 }
 
 // BenchmarkStream16K measures echo throughput on one connection with
@@ -268,6 +303,10 @@ func BenchmarkStream16K(b *testing.B) {
 // has at most one open and is not measured.
 func BenchmarkIdleConns10k(b *testing.B) {
 	const n = 10_000
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); rl.Cur < n+1000 {
+		b.Skipf("needs %d open files; the limit here is %d", n+1000, rl.Cur)
+	}
 	for _, engine := range []string{"threaded", "evloop"} {
 		b.Run(engine, func(b *testing.B) {
 			for range b.N {
@@ -311,4 +350,47 @@ func rssKiB(b *testing.B, pid int) int {
 	}
 	b.Fatal("no VmRSS")
 	return 0
+}
+
+// BenchmarkEvloopAccept compares the event loop's two ways of spreading
+// connections over loops: connections per second (connect, one 64-byte
+// echo, close with a reset so that no TIME_WAIT piles up), and 64-byte
+// ping-pong over 100 connections once they are spread.
+func BenchmarkEvloopAccept(b *testing.B) {
+	for _, mode := range []string{"reuseport", "handoff"} {
+		b.Run(mode+"/connect", func(b *testing.B) {
+			ep, _ := benchServer(b, "evloop", "tcp://127.0.0.1:0", "accept="+mode)
+			var left atomic.Int64
+			left.Store(int64(b.N))
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(func() {
+					msg := make([]byte, 64)
+					for left.Add(-1) >= 0 {
+						c, err := ep.Dial(b.Context())
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if _, err := c.Write(msg); err == nil {
+							_, err = io.ReadFull(c, msg)
+						}
+						c.(*net.TCPConn).SetLinger(0)
+						c.Close()
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conns/s")
+		})
+		b.Run(mode+"/pingpong100", func(b *testing.B) {
+			ep, pid := benchServer(b, "evloop", "tcp://127.0.0.1:0", "accept="+mode)
+			pingPong(b, dialN(b, ep, 100), pid)
+		})
+	}
 }

@@ -69,7 +69,7 @@ func TestErrors(t *testing.T) {
 		{"max-conns with iterative", []string{"serve", "--engine", "iterative", "--max-conns", "3"}, 2,
 			"sockit: --max-conns does not apply to --engine iterative: it serves one connection at a time"},
 		{"negative stats", []string{"serve", "--stats", "-1s"}, 2,
-			"sockit: --max-conns and --stats want 0 or more"},
+			"sockit: --max-conns, --stats and --idle-timeout want 0 or more"},
 		{"bad duration", []string{"connect", "-w", "soon", "tcp://127.0.0.1:1"}, 2,
 			`sockit: invalid argument "soon" for "-w, --wait" flag: time: invalid duration "soon"`},
 	}

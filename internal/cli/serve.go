@@ -29,6 +29,7 @@ type serveOptions struct {
 	trace     bool
 	maxConns  int
 	stats     time.Duration
+	idle      time.Duration
 }
 
 func newServeCmd(stdio IO) *cobra.Command {
@@ -51,10 +52,12 @@ half-close back; unixpacket is served record by record; datagram endpoints
 datagram peer is logged on standard error with its 5-tuple, bytes each way and
 duration.
 
---engine picks the concurrency model: threaded (a goroutine per connection)
-or iterative (one connection at a time, the others waiting in the kernel's
+--engine picks the concurrency model: threaded (a goroutine per connection),
+iterative (one connection at a time, the others waiting in the kernel's
 listen queue; built on sockit's socket package, so --trace can show each
-system call).
+system call) or evloop (a few epoll event loops over non-blocking sockets:
+the same speed as threaded here, a twentieth of its memory per idle
+connection).
 
 SIGINT or SIGTERM stops accepting, lets open connections finish for up to
 --drain, removes Unix socket files and exits 0. A socket file left by a server
@@ -79,6 +82,7 @@ that died is replaced; one a live server holds is "address already in use".`,
 	f.IntVar(&opts.backlog, "backlog", 0, "listen backlog of stream endpoints (0: the kernel's ceiling, net.core.somaxconn); an address's ?backlog= wins")
 	f.BoolVar(&opts.trace, "trace", false, "print every system call on standard error (iterative engine only)")
 	f.IntVar(&opts.maxConns, "max-conns", 0, "threaded: at most this many connections open; more wait in the listen queue (0: no limit)")
+	f.DurationVar(&opts.idle, "idle-timeout", 0, "close a connection that has sent nothing for this long (0: never)")
 	f.DurationVar(&opts.stats, "stats", 0, "print connections open, accepted/s and MB/s each way at this interval (0: never)")
 	return cmd
 }
@@ -99,8 +103,8 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 	if opts.backlog < 0 {
 		return usageErrorf("--backlog %d: want 0 or more", opts.backlog)
 	}
-	if opts.maxConns < 0 || opts.stats < 0 {
-		return usageErrorf("--max-conns and --stats want 0 or more")
+	if opts.maxConns < 0 || opts.stats < 0 || opts.idle < 0 {
+		return usageErrorf("--max-conns, --stats and --idle-timeout want 0 or more")
 	}
 	if opts.maxConns > 0 && eng.Name() == "iterative" {
 		return usageErrorf("--max-conns does not apply to --engine iterative: it serves one connection at a time")
@@ -123,7 +127,7 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 			eps[i].Options.Backlog = opts.backlog
 		}
 	}
-	cfg := engine.Config{Service: svc, Logger: logger, MaxConns: opts.maxConns, Counters: &engine.Counters{}}
+	cfg := engine.Config{Service: svc, Logger: logger, MaxConns: opts.maxConns, IdleTimeout: opts.idle, Counters: &engine.Counters{}}
 	if opts.trace {
 		cfg.Tracer = traceTo(stdio.Err)
 	}

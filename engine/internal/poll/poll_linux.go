@@ -74,6 +74,7 @@ func (p *Poller) Run(events []Event, handle func([]Event) (stop bool), idle func
 	if err != nil {
 		return err
 	}
+	var deadline time.Time // the wake time set on the file, to set it only on change
 	for {
 		var stop bool
 		var werr error
@@ -100,7 +101,10 @@ func (p *Poller) Run(events []Event, handle func([]Event) (stop bool), idle func
 				if wake, stop = idle(); stop {
 					return true
 				}
-				p.file.SetReadDeadline(wake)
+				if !wake.Equal(deadline) {
+					p.file.SetReadDeadline(wake)
+					deadline = wake
+				}
 				return false
 			}
 		})
@@ -114,6 +118,7 @@ func (p *Poller) Run(events []Event, handle func([]Event) (stop bool), idle func
 			// runtime returns at once without calling the function, so
 			// idle would never get to set the next one.
 			p.file.SetReadDeadline(time.Time{})
+			deadline = time.Time{}
 		case err != nil:
 			return err
 		}
@@ -203,9 +208,14 @@ func Accept(fd int, network string) (int, net.Addr, error) {
 // Read reads from fd.
 func Read(fd int, p []byte) (int, error) { return unix.Read(fd, p) }
 
-// Write writes to fd; MSG_NOSIGNAL, so a closed peer is EPIPE, not a signal.
+// Write writes to fd. A closed peer is EPIPE: Go's runtime ignores the
+// SIGPIPE the kernel sends for descriptors other than 1 and 2.
 func Write(fd int, p []byte) (int, error) {
-	return unix.SendmsgN(fd, p, nil, nil, unix.MSG_NOSIGNAL)
+	n, err := unix.Write(fd, p)
+	if n < 0 {
+		n = 0
+	}
+	return n, err
 }
 
 // ReadRecord reads one sequenced packet whole: truncated says it was

@@ -512,6 +512,9 @@ func TestCounters(t *testing.T) {
 		for range 3 {
 			echoStream(t, dial(t, ep), payload(1000, 6))
 		}
+		// A client sees EOF a moment before the server counts the close;
+		// Shutdown waits for every connection's accounting.
+		srv.Shutdown(testnet.Context(t))
 		usrv, uep := serve(t, e, "udp://127.0.0.1:0", cfg)
 		u := dial(t, uep)
 		for range 2 {
@@ -526,7 +529,6 @@ func TestCounters(t *testing.T) {
 		if mid.Open != 1 || mid.Accepted != 4 {
 			t.Errorf("with one UDP peer active: %d open, %d accepted; want 1, 4", mid.Open, mid.Accepted)
 		}
-		srv.Shutdown(testnet.Context(t)) // waits for the connections' accounting
 		usrv.Shutdown(testnet.Context(t))
 		got := counters.Snapshot()
 		want := Snapshot{At: got.At, Open: 0, Accepted: 4, BytesIn: 3200, BytesOut: 3200}

@@ -52,11 +52,11 @@ func (Evloop) Name() string { return "evloop" }
 // reading from it; keepOut is the largest output buffer a connection keeps
 // once drained (larger ones are freed, so idle connections stay small).
 const (
-	outCap        = 256 << 10
-	keepOut       = 16 << 10
-	acceptBatch   = 64
-	datagramBatch = 64
-	eventBatch    = 256
+	outCap         = 256 << 10
+	keepOut        = 16 << 10
+	acceptBatch    = 64
+	datagramRounds = 4 // batches read per readiness event, for fairness
+	eventBatch     = 256
 )
 
 // Bind opens ep: one socket per loop with AcceptReusePort, else one.
@@ -280,8 +280,10 @@ type evLoop struct {
 	done  bool      // the loop has ended: hand it nothing more
 	next  int       // the loop the next accepted connection goes to
 
-	peers     *peerTable // datagram peers
-	lingering []*evConn  // connections waiting for their peer's close
+	peers     *peerTable  // datagram peers
+	batch     *poll.Batch // datagram reads and replies
+	replyTo   []sentReply
+	lingering []*evConn // connections waiting for their peer's close
 
 	// Accept backs off after errors that pass (out of descriptors): the
 	// listener is taken out of epoll, which would otherwise report it
@@ -323,6 +325,13 @@ func (l *evLoop) run() error {
 	if s.ep.Type() == socket.Datagram {
 		l.peers = newPeerTable(s.addr, s.cfg.peerIdle(), s.log, s.cfg.Counters)
 		defer l.peers.flush()
+		// UDP's largest datagram fits 64 KiB; a Unix record may be larger,
+		// so its batch has fewer, larger slots.
+		if s.ep.IsUnix() {
+			l.batch = poll.NewBatch(8, recordBuffer)
+		} else {
+			l.batch = poll.NewBatch(32, udpBuffer)
+		}
 	}
 	handle := func(events []poll.Event) bool {
 		for _, ev := range events {

@@ -343,12 +343,14 @@ func (l *evLoop) closeAll(err error) {
 }
 
 // serveDatagrams answers what has arrived on the loop's datagram socket,
-// each datagram to its own sender.
+// each datagram to its own sender, a batch at a time: one recvmmsg reads up
+// to a batch, one sendmmsg sends their replies.
 func (l *evLoop) serveDatagrams() {
 	s := l.s
 	svc := s.cfg.service()
-	for range datagramBatch {
-		n, from, truncated, err := poll.RecvFrom(l.sockFD, l.buf)
+	b := l.batch
+	for range datagramRounds {
+		n, err := b.Recv(l.sockFD)
 		if err == syscall.EAGAIN {
 			return
 		}
@@ -356,27 +358,43 @@ func (l *evLoop) serveDatagrams() {
 			if err != syscall.ECONNREFUSED {
 				s.log.Warn("read failed", "err", err)
 			}
-			continue
+			return
 		}
-		addr := from.Addr(l.network)
-		p := l.peers.see(addr, n)
-		if truncated {
-			s.log.Warn("datagram dropped", "from", endpoint.AddrString(addr),
-				"err", fmt.Errorf("larger than %d bytes, arrived truncated: %w", len(l.buf), socket.ErrTruncated))
-			continue
+		l.replyTo = l.replyTo[:0]
+		for i := range n {
+			data, truncated, name := b.Msg(i)
+			p := l.peers.seeRaw(name, func() net.Addr { return b.PeerOf(i).Addr(l.network) }, len(data))
+			if truncated {
+				s.log.Warn("datagram dropped", "from", endpoint.AddrString(b.PeerOf(i).Addr(l.network)),
+					"err", fmt.Errorf("larger than %d bytes, arrived truncated: %w", len(data), socket.ErrTruncated))
+				continue
+			}
+			reply, ok := svc.Datagram(nil, data)
+			if !ok {
+				continue
+			}
+			if !poll.Named(name) {
+				s.log.Warn("no reply sent", "err", "the sender is an unnamed unixgram socket: bind it to a path or abstract name to get replies")
+				continue
+			}
+			b.Reply(i, reply)
+			l.replyTo = append(l.replyTo, sentReply{p, len(reply)})
 		}
-		reply, ok := svc.Datagram(nil, l.buf[:n])
-		if !ok {
-			continue
+		sent, err := b.Flush(l.sockFD)
+		for _, r := range l.replyTo[:sent] {
+			l.peers.sent(r.peer, r.n)
 		}
-		if !from.Named() {
-			s.log.Warn("no reply sent", "err", "the sender is an unnamed unixgram socket: bind it to a path or abstract name to get replies")
-			continue
+		if err != nil {
+			s.log.Warn("replies dropped", "count", len(l.replyTo)-sent, "err", err)
 		}
-		if err := poll.SendTo(l.sockFD, reply, from); err != nil {
-			s.log.Warn("reply failed", "to", endpoint.AddrString(addr), "err", err)
-			continue
+		if n < b.Len() {
+			return // drained
 		}
-		l.peers.sent(p, len(reply))
 	}
+}
+
+// sentReply is a queued reply's peer and size, for the peer table.
+type sentReply struct {
+	peer *ConnStats
+	n    int
 }

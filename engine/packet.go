@@ -145,26 +145,49 @@ func newPeerTable(local net.Addr, idle time.Duration, log *slog.Logger, c *Count
 // see counts an n-byte datagram from a and returns its peer's stats, or nil
 // when the table is full.
 func (t *peerTable) see(a net.Addr, n int) *ConnStats {
+	key := endpoint.AddrString(a)
+	p := t.peers[key]
+	if p == nil {
+		p = t.add(key, a)
+	}
+	return t.count(p, n)
+}
+
+// seeRaw is see for a sender known by its raw address bytes, as the event
+// loop has it: addr is called only for a sender not seen before, so a
+// known peer costs a map look-up and no allocation.
+func (t *peerTable) seeRaw(key []byte, addr func() net.Addr, n int) *ConnStats {
+	p := t.peers[string(key)]
+	if p == nil {
+		p = t.add(string(key), addr())
+	}
+	return t.count(p, n)
+}
+
+// add starts a peer's session, or returns nil when the table is full.
+func (t *peerTable) add(key string, a net.Addr) *ConnStats {
+	if len(t.peers) >= maxPeers {
+		return nil
+	}
+	p := &ConnStats{
+		Tuple: endpoint.Tuple{Proto: t.local.Network(), Local: t.local, Remote: a},
+		Start: time.Now(),
+	}
+	t.peers[key] = p
+	t.counters.opened()
+	t.log.Info("peer", slog.Group("conn", slog.String("tuple", p.Tuple.String())))
+	return p
+}
+
+// count adds an n-byte datagram to p (nil: an untracked peer).
+func (t *peerTable) count(p *ConnStats, n int) *ConnStats {
 	if t.counters != nil {
 		t.counters.bytesIn.Add(int64(n))
 	}
-	key := endpoint.AddrString(a)
-	now := time.Now()
-	p, ok := t.peers[key]
-	if !ok {
-		if len(t.peers) >= maxPeers {
-			return nil
-		}
-		p = &ConnStats{
-			Tuple: endpoint.Tuple{Proto: t.local.Network(), Local: t.local, Remote: a},
-			Start: now,
-		}
-		t.peers[key] = p
-		t.counters.opened()
-		t.log.Info("peer", slog.Group("conn", slog.String("tuple", p.Tuple.String())))
+	if p != nil {
+		p.BytesIn += int64(n)
+		p.End = time.Now()
 	}
-	p.BytesIn += int64(n)
-	p.End = now
 	return p
 }
 

@@ -220,6 +220,7 @@ func BenchmarkPingPong64(b *testing.B) {
 // machine, so the second says more about the engine than the first.
 func pingPong(b *testing.B, cs []net.Conn, pid int) {
 	cpu0 := cpuNanos(b, pid)
+	user0, sys0 := cpuTicks(b, pid)
 	var left atomic.Int64
 	left.Store(int64(b.N))
 	b.ReportAllocs()
@@ -244,6 +245,24 @@ func pingPong(b *testing.B, cs []net.Conn, pid int) {
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	b.ReportMetric(float64(cpuNanos(b, pid)-cpu0)/float64(b.N), "server-ns/msg")
+	if user1, sys1 := cpuTicks(b, pid); user1+sys1 > user0+sys0 {
+		b.ReportMetric(100*float64(sys1-sys0)/float64(user1-user0+sys1-sys0), "server-%sys")
+	}
+}
+
+// cpuTicks is process pid's user and system CPU time, in clock ticks,
+// from /proc/PID/stat.
+func cpuTicks(b *testing.B, pid int) (user, sys int64) {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The command name, in parentheses, may hold spaces: count from after it.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	user, _ = strconv.ParseInt(fields[11], 10, 64)
+	sys, _ = strconv.ParseInt(fields[12], 10, 64)
+	return user, sys
 }
 
 // cpuNanos is the CPU time process pid's threads have used, from

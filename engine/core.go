@@ -27,6 +27,12 @@ type core struct {
 
 	mu    sync.Mutex
 	conns map[io.Closer]struct{}
+
+	// For the blocking engines, whose Shutdown and Close are core's: the
+	// bound address, and how to close the socket so that the serving loop
+	// returns (and a Unix file goes).
+	bound       net.Addr
+	closeSocket func() error
 }
 
 func newCore(engine string, ep endpoint.Endpoint, cfg Config) core {
@@ -60,6 +66,39 @@ func (s *core) stop(addr net.Addr, closeSocket func() error) error {
 		err = closeSocket()
 		s.log.Info("stopped", "addr", endpoint.FromAddr(s.ep.Network, addr).String())
 	})
+	return err
+}
+
+// begin starts a Serve: it counts the serving loop as work in flight, so
+// that Shutdown and Close return only after it has ended, and arranges for
+// closeServer to run when ctx ends. It reports false when the server is
+// closed already; otherwise the caller defers end.
+func (s *core) begin(ctx context.Context, closeServer func() error) (end func(), ok bool) {
+	if !s.addWork() {
+		return nil, false
+	}
+	stop := context.AfterFunc(ctx, func() { closeServer() })
+	return func() { stop(); s.wg.Done() }, true
+}
+
+// stopTaking closes the bound socket once, so that the serving loop
+// returns; the blocking engines' Shutdown and Close start with it.
+func (s *core) stopTaking() error { return s.stop(s.bound, s.closeSocket) }
+
+// Shutdown stops taking new work and waits for the work in flight, closing
+// it if ctx ends first.
+func (s *core) Shutdown(ctx context.Context) error {
+	err := s.stopTaking()
+	if serr := s.shutdown(ctx); serr != nil {
+		return serr
+	}
+	return err
+}
+
+// Close stops taking new work and closes the work in flight now.
+func (s *core) Close() error {
+	err := s.stopTaking()
+	s.closeNow()
 	return err
 }
 
@@ -134,6 +173,24 @@ func (s *core) acceptBackoff(err error, last time.Duration) (time.Duration, bool
 	next := min(max(2*last, 5*time.Millisecond), time.Second)
 	s.log.Warn("accept failed; retrying", "err", err, "backoff", next)
 	return next, true
+}
+
+// retryAccept handles an error from a blocking accept: nil means try
+// again (after a backoff, for errors that pass); anything else is what
+// Serve returns.
+func (s *core) retryAccept(err error, backoff *time.Duration) error {
+	if s.stopping() {
+		return ErrServerClosed
+	}
+	next, ok := s.acceptBackoff(err, *backoff)
+	if !ok {
+		return err
+	}
+	*backoff = next
+	if !s.sleep(next) {
+		return ErrServerClosed
+	}
+	return nil
 }
 
 // sleep waits d, or until the server stops; it reports whether it slept

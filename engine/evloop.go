@@ -192,12 +192,11 @@ func (s *evServer) closeLoops() {
 func (s *evServer) Addr() net.Addr { return s.addr }
 
 func (s *evServer) Serve(ctx context.Context) error {
-	if !s.addWork() {
+	end, ok := s.begin(ctx, s.Close)
+	if !ok {
 		return ErrServerClosed
 	}
-	defer s.wg.Done()
-	stop := context.AfterFunc(ctx, func() { s.Close() })
-	defer stop()
+	defer end()
 	errs := make([]error, len(s.loops))
 	var wg sync.WaitGroup
 	for i, l := range s.loops {

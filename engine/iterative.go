@@ -38,50 +38,31 @@ func (Iterative) Bind(ctx context.Context, ep endpoint.Endpoint, cfg Config) (Se
 		ep.RemoveFile()
 		return nil, err
 	}
-	return &iterativeServer{core: newCore("iterative", ep, cfg), fd: fd, addr: addr}, nil
+	s := &iterativeServer{core: newCore("iterative", ep, cfg), fd: fd}
+	// Closing the socket wakes a blocked accept or recvfrom; the Unix
+	// file goes with it.
+	s.bound = addr
+	s.closeSocket = func() error { return errors.Join(fd.Close(), ep.RemoveFile()) }
+	return s, nil
 }
 
 type iterativeServer struct {
 	core
-	fd   *socket.FD
-	addr net.Addr
+	fd *socket.FD
 }
 
-func (s *iterativeServer) Addr() net.Addr { return s.addr }
+func (s *iterativeServer) Addr() net.Addr { return s.bound }
 
 func (s *iterativeServer) Serve(ctx context.Context) error {
-	if !s.addWork() {
+	end, ok := s.begin(ctx, s.Close)
+	if !ok {
 		return ErrServerClosed
 	}
-	defer s.wg.Done()
-	stop := context.AfterFunc(ctx, func() { s.Close() })
-	defer stop()
+	defer end()
 	if s.fd.Type() == socket.Datagram {
-		return s.servePackets(&fdPacketConn{fd: s.fd, local: s.addr})
+		return s.servePackets(&fdPacketConn{fd: s.fd, local: s.bound})
 	}
 	return s.acceptLoop()
-}
-
-// stopTaking closes the socket, which wakes a blocked accept or recvfrom,
-// and removes its Unix file.
-func (s *iterativeServer) stopTaking() error {
-	return s.stop(s.addr, func() error {
-		return errors.Join(s.fd.Close(), s.ep.RemoveFile())
-	})
-}
-
-func (s *iterativeServer) Shutdown(ctx context.Context) error {
-	err := s.stopTaking()
-	if serr := s.shutdown(ctx); serr != nil {
-		return serr
-	}
-	return err
-}
-
-func (s *iterativeServer) Close() error {
-	err := s.stopTaking()
-	s.closeNow()
-	return err
 }
 
 // acceptLoop serves one connection at a time until the listener closes.
@@ -90,15 +71,8 @@ func (s *iterativeServer) acceptLoop() error {
 	for {
 		fd, peer, err := s.fd.Accept(context.Background())
 		if err != nil {
-			if s.stopping() {
-				return ErrServerClosed
-			}
-			var ok bool
-			if backoff, ok = s.acceptBackoff(err, backoff); !ok {
+			if err := s.retryAccept(err, &backoff); err != nil {
 				return err
-			}
-			if !s.sleep(backoff) {
-				return ErrServerClosed
 			}
 			continue
 		}
@@ -113,7 +87,7 @@ func (s *iterativeServer) acceptLoop() error {
 			records = c
 		}
 		local, _ := fd.LocalAddr()
-		s.serveConn(c, records, endpoint.Tuple{Proto: s.addr.Network(), Local: local, Remote: peer})
+		s.serveConn(c, records, endpoint.Tuple{Proto: s.bound.Network(), Local: local, Remote: peer})
 		s.untrack(c)
 	}
 }

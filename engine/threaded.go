@@ -37,6 +37,13 @@ func (Threaded) Bind(ctx context.Context, ep endpoint.Endpoint, cfg Config) (Ser
 	if err != nil {
 		return nil, err
 	}
+	// Closing the listener or socket makes Accept or ReadFrom return;
+	// closing a Unix listener removes its file.
+	if s.ln != nil {
+		s.bound, s.closeSocket = s.ln.Addr(), s.ln.Close
+	} else {
+		s.bound, s.closeSocket = s.pc.LocalAddr(), s.pc.Close
+	}
 	return s, nil
 }
 
@@ -46,51 +53,18 @@ type threadedServer struct {
 	pc net.PacketConn // datagram endpoints
 }
 
-func (s *threadedServer) Addr() net.Addr {
-	if s.ln != nil {
-		return s.ln.Addr()
-	}
-	return s.pc.LocalAddr()
-}
+func (s *threadedServer) Addr() net.Addr { return s.bound }
 
 func (s *threadedServer) Serve(ctx context.Context) error {
-	// The serving loop counts as work in flight, so that Shutdown and
-	// Close return only after it has ended and logged what it knew.
-	if !s.addWork() {
+	end, ok := s.begin(ctx, s.Close)
+	if !ok {
 		return ErrServerClosed
 	}
-	defer s.wg.Done()
-	stop := context.AfterFunc(ctx, func() { s.Close() })
-	defer stop()
+	defer end()
 	if s.pc != nil {
 		return s.servePackets(netPacketConn{s.pc})
 	}
 	return s.acceptLoop()
-}
-
-// stopTaking closes the listening or datagram socket, so that Accept and
-// ReadFrom return; closing a Unix listener removes its file.
-func (s *threadedServer) stopTaking() error {
-	return s.stop(s.Addr(), func() error {
-		if s.ln != nil {
-			return s.ln.Close()
-		}
-		return s.pc.Close()
-	})
-}
-
-func (s *threadedServer) Shutdown(ctx context.Context) error {
-	err := s.stopTaking()
-	if serr := s.shutdown(ctx); serr != nil {
-		return serr
-	}
-	return err
-}
-
-func (s *threadedServer) Close() error {
-	err := s.stopTaking()
-	s.closeNow()
-	return err
 }
 
 // acceptLoop accepts until the listener closes and gives each connection a
@@ -118,15 +92,8 @@ func (s *threadedServer) acceptLoop() error {
 		c, err := s.ln.Accept()
 		if err != nil {
 			release()
-			if s.stopping() {
-				return ErrServerClosed
-			}
-			var ok bool
-			if backoff, ok = s.acceptBackoff(err, backoff); !ok {
+			if err := s.retryAccept(err, &backoff); err != nil {
 				return err
-			}
-			if !s.sleep(backoff) {
-				return ErrServerClosed
 			}
 			continue
 		}

@@ -106,8 +106,8 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 	if opts.maxConns < 0 || opts.stats < 0 || opts.idle < 0 {
 		return usageErrorf("--max-conns, --stats and --idle-timeout want 0 or more")
 	}
-	if opts.maxConns > 0 && eng.Name() == "iterative" {
-		return usageErrorf("--max-conns does not apply to --engine iterative: it serves one connection at a time")
+	if opts.maxConns > 0 && eng.Name() != "threaded" {
+		return usageErrorf("--max-conns applies to --engine threaded only (%s does not cap its connections)", eng.Name())
 	}
 	if opts.trace && eng.Name() != "iterative" {
 		return usageErrorf("--trace needs --engine iterative: only it makes its system calls through the traced socket layer")

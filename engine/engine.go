@@ -62,9 +62,9 @@ type Config struct {
 	// Counters, if not nil, receive running totals of connections and
 	// bytes; one Counters may serve several servers.
 	Counters *Counters
-	// MaxConns, if positive, bounds the connections a threaded server has
-	// open: at the limit it stops accepting (clients wait in the listen
-	// queue) until one closes. Other engines ignore it.
+	// MaxConns, if positive, bounds the connections a server has open: at
+	// the limit it stops accepting (clients wait in the listen queue) until
+	// one closes. The iterative engine has one at a time anyway.
 	MaxConns int
 	// IdleTimeout, if positive, closes a connection that has sent nothing
 	// for that long. A chargen connection, which the server keeps busy,

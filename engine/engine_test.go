@@ -538,10 +538,23 @@ func TestCounters(t *testing.T) {
 	})
 }
 
-// TestMaxConns checks that the threaded engine stops accepting at MaxConns
-// and resumes when a connection closes.
+// TestMaxConns checks that the threaded and evloop engines stop accepting
+// at MaxConns and resume when a connection closes.
 func TestMaxConns(t *testing.T) {
-	_, ep := serve(t, Threaded{}, "tcp://127.0.0.1:0", Config{MaxConns: 2})
+	for _, tt := range []struct {
+		name string
+		e    Engine
+	}{
+		{"threaded", Threaded{}},
+		{"evloop reuseport", Evloop{Accept: AcceptReusePort}},
+		{"evloop handoff", Evloop{Accept: AcceptHandoff}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testMaxConns(t, tt.e) })
+	}
+}
+
+func testMaxConns(t *testing.T, e Engine) {
+	_, ep := serve(t, e, "tcp://127.0.0.1:0", Config{MaxConns: 2})
 	roundTrip := func(c net.Conn, msg string) {
 		t.Helper()
 		if _, err := c.Write([]byte(msg)); err != nil {

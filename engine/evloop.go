@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -116,6 +117,21 @@ type evServer struct {
 
 	forceOnce sync.Once
 	force     chan struct{} // closed: close every connection now
+
+	open atomic.Int64 // connections accepted and not yet closed, for MaxConns
+}
+
+// atCap reports whether the server has Config.MaxConns connections open.
+func (s *evServer) atCap() bool {
+	return s.cfg.MaxConns > 0 && s.open.Load() >= int64(s.cfg.MaxConns)
+}
+
+// connClosed counts a connection gone; if that takes the server below its
+// cap, the loops are woken to accept again.
+func (s *evServer) connClosed() {
+	if n := s.open.Add(-1); s.cfg.MaxConns > 0 && n == int64(s.cfg.MaxConns)-1 {
+		s.wakeLoops()
+	}
 }
 
 // openSockets binds count sockets on ep, the later ones on the port the
@@ -289,6 +305,8 @@ type evLoop struct {
 	// ready again at once, and put back at acceptResume.
 	acceptBackoff time.Duration
 	acceptResume  time.Time
+	listening     bool // the listener is in epoll
+	capped        bool // not accepting: the server is at MaxConns
 
 	nextIdleSweep time.Time
 }
@@ -320,6 +338,7 @@ func (l *evLoop) run() error {
 		if err := l.poller.Add(l.sockFD, poll.In); err != nil {
 			return err
 		}
+		l.listening = true
 	}
 	if s.ep.Type() == socket.Datagram {
 		l.peers = newPeerTable(s.addr, s.cfg.peerIdle(), s.log, s.cfg.Counters)
@@ -339,6 +358,12 @@ func (l *evLoop) run() error {
 			case fd == l.poller.WakeFD():
 				l.poller.Drain()
 				l.takeInbox()
+				if l.capped && !s.atCap() {
+					l.capped = false
+					if l.acceptResume.IsZero() {
+						l.listen(true)
+					}
+				}
 			case fd == l.sockFD && s.ep.Type() == socket.Datagram:
 				l.serveDatagrams()
 			case fd == l.sockFD:
@@ -379,6 +404,7 @@ func (l *evLoop) finished() bool {
 		l.mu.Unlock()
 		for _, h := range in {
 			poll.Close(h.fd)
+			s.connClosed()
 		}
 		return true
 	}
@@ -411,6 +437,23 @@ func (l *evLoop) dropSocket() {
 	l.poller.Del(l.sockFD)
 	poll.Close(l.sockFD)
 	l.sockFD = -1
+	l.listening = false
+}
+
+// listen puts the loop's listener in epoll, or takes it out, so that the
+// loop accepts or stops accepting.
+func (l *evLoop) listen(on bool) {
+	if l.sockFD < 0 || l.listening == on {
+		return
+	}
+	if on {
+		if l.poller.Add(l.sockFD, poll.In) == nil {
+			l.listening = true
+		}
+		return
+	}
+	l.poller.Del(l.sockFD)
+	l.listening = false
 }
 
 // timers runs what is due (lingering closes, idle timeouts, resuming
@@ -429,8 +472,8 @@ func (l *evLoop) timers(now time.Time) int {
 	}
 	if !l.acceptResume.IsZero() && !now.Before(l.acceptResume) {
 		l.acceptResume = time.Time{}
-		if l.sockFD >= 0 && l.poller.Add(l.sockFD, poll.In) != nil {
-			l.acceptResume = now.Add(l.acceptBackoff)
+		if !l.capped {
+			l.listen(true)
 		}
 	}
 	sooner(l.acceptResume)
@@ -458,6 +501,11 @@ func (l *evLoop) expireIdle(now time.Time, idle time.Duration) {
 func (l *evLoop) acceptAll() {
 	s := l.s
 	for range acceptBatch {
+		if s.atCap() {
+			l.capped = true // connClosed wakes the loop when one goes
+			l.listen(false)
+			return
+		}
 		fd, peer, err := poll.Accept(l.sockFD, l.network)
 		if err == syscall.EAGAIN {
 			return
@@ -465,7 +513,7 @@ func (l *evLoop) acceptAll() {
 		if err != nil {
 			var passes bool
 			if l.acceptBackoff, passes = s.acceptBackoff(err, l.acceptBackoff); passes {
-				l.poller.Del(l.sockFD)
+				l.listen(false)
 				l.acceptResume = time.Now().Add(l.acceptBackoff)
 			} else {
 				s.log.Warn("accept failed", "err", err)
@@ -473,6 +521,7 @@ func (l *evLoop) acceptAll() {
 			return
 		}
 		l.acceptBackoff = 0
+		s.open.Add(1)
 		if s.ep.Type() == socket.Stream && !s.ep.IsUnix() {
 			nodelay := s.ep.Options.NoDelay == nil || *s.ep.Options.NoDelay
 			poll.SetNoDelay(fd, nodelay)
@@ -490,6 +539,7 @@ func (l *evLoop) acceptAll() {
 		if target.done {
 			target.mu.Unlock()
 			poll.Close(fd) // the server is stopping: refuse it
+			s.connClosed()
 			continue
 		}
 		target.inbox = append(target.inbox, handoff{fd, peer})
@@ -506,6 +556,7 @@ func (l *evLoop) takeInbox() {
 	for _, h := range in {
 		if l.s.forcing() {
 			poll.Close(h.fd)
+			l.s.connClosed()
 			continue
 		}
 		l.register(h.fd, h.peer)

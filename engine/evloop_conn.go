@@ -55,6 +55,7 @@ func (l *evLoop) register(fd int, peer net.Addr) {
 	if err := l.poller.Add(fd, c.events); err != nil {
 		c.st.c.closed()
 		poll.Close(fd)
+		s.connClosed()
 		s.log.Warn("close", "conn", c.st.ConnStats, "err", err)
 		return
 	}
@@ -324,6 +325,7 @@ func (l *evLoop) close(c *evConn, err error) {
 	delete(l.conns, c.fd)
 	poll.Close(c.fd) // also removes it from epoll
 	c.st.c.closed()
+	l.s.connClosed()
 	c.st.End = time.Now()
 	if err == errIdle {
 		l.s.log.Info("close", "conn", c.st.ConnStats, "reason", "idle timeout")

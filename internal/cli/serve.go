@@ -81,7 +81,7 @@ that died is replaced; one a live server holds is "address already in use".`,
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log only warnings and errors, not each connection")
 	f.IntVar(&opts.backlog, "backlog", 0, "listen backlog of stream endpoints (0: the kernel's ceiling, net.core.somaxconn); an address's ?backlog= wins")
 	f.BoolVar(&opts.trace, "trace", false, "print every system call on standard error (iterative engine only)")
-	f.IntVar(&opts.maxConns, "max-conns", 0, "threaded: at most this many connections open; more wait in the listen queue (0: no limit)")
+	f.IntVar(&opts.maxConns, "max-conns", 0, "threaded, evloop: at most this many connections open; more wait in the listen queue (0: no limit)")
 	f.DurationVar(&opts.idle, "idle-timeout", 0, "close a connection that has sent nothing for this long (0: never)")
 	f.DurationVar(&opts.stats, "stats", 0, "print connections open, accepted/s and MB/s each way at this interval (0: never)")
 	return cmd
@@ -106,8 +106,8 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 	if opts.maxConns < 0 || opts.stats < 0 || opts.idle < 0 {
 		return usageErrorf("--max-conns, --stats and --idle-timeout want 0 or more")
 	}
-	if opts.maxConns > 0 && eng.Name() != "threaded" {
-		return usageErrorf("--max-conns applies to --engine threaded only (%s does not cap its connections)", eng.Name())
+	if opts.maxConns > 0 && eng.Name() == "iterative" {
+		return usageErrorf("--max-conns does not apply to --engine iterative: it serves one connection at a time")
 	}
 	if opts.trace && eng.Name() != "iterative" {
 		return usageErrorf("--trace needs --engine iterative: only it makes its system calls through the traced socket layer")

@@ -65,8 +65,13 @@ func benchServe(spec string) int {
 		case "log":
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 		case "accept":
-			mode := map[string]AcceptMode{"reuseport": AcceptReusePort, "handoff": AcceptHandoff}[value]
-			e = Evloop{Accept: mode}
+			ev, _ := e.(Evloop)
+			ev.Accept = map[string]AcceptMode{"reuseport": AcceptReusePort, "handoff": AcceptHandoff}[value]
+			e = ev
+		case "loops":
+			ev, _ := e.(Evloop)
+			ev.Loops, _ = strconv.Atoi(value)
+			e = ev
 		}
 	}
 	ctx := context.Background()
@@ -411,5 +416,18 @@ func BenchmarkEvloopAccept(b *testing.B) {
 			ep, pid := benchServer(b, "evloop", "tcp://127.0.0.1:0", "accept="+mode)
 			pingPong(b, dialN(b, ep, 100), pid)
 		})
+	}
+}
+
+// BenchmarkEvloopLoops compares loop counts for 64-byte ping-pong: on a
+// small machine shared with the load generator, fewer loops may do more.
+func BenchmarkEvloopLoops(b *testing.B) {
+	for _, loops := range []string{"1", "2"} {
+		for _, conns := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("loops=%s/conns=%d", loops, conns), func(b *testing.B) {
+				ep, pid := benchServer(b, "evloop", "tcp://127.0.0.1:0", "loops="+loops)
+				pingPong(b, dialN(b, ep, conns), pid)
+			})
+		}
 	}
 }

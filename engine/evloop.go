@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/sockit/sockit/endpoint"
-	"github.com/sockit/sockit/engine/internal/poll"
+	"github.com/sockit/sockit/internal/poll"
 	"github.com/sockit/sockit/socket"
 )
 

@@ -18,7 +18,7 @@ func TestImportRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	allowed := map[string][]string{
-		"golang.org/x/sys/unix":                 {"socket", "engine/internal/poll"},
+		"golang.org/x/sys/unix":                 {"socket", "internal/poll"},
 		"github.com/sockit/sockit/internal/cli": {"cmd/sockit"},
 	}
 	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

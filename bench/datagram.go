@@ -1,0 +1,381 @@
+package bench
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/sockit/sockit/internal/poll"
+)
+
+// seenWindow is how many recent sequence numbers a datagram socket
+// remembers receiving, to tell a duplicate from a first copy.
+const seenWindow = 1 << 16
+
+// A datagram is datagramHeader bytes — its sequence number and its
+// socket's number, big-endian — then the pattern from offset seq*Size+16.
+
+// dgramSocket is one connected datagram socket of a datagram worker.
+type dgramSocket struct {
+	fd, id   int
+	quota    int64
+	next     uint64              // the next sequence number to send
+	pending  map[uint64]inflight // sent, not yet echoed
+	order    fifo[dgramSent]     // sent, in order: for expiry
+	sched    fifo[int64]         // Rate: due, not yet sent
+	seen     []uint64            // bitmap of recent sequence numbers received
+	highest  uint64              // the highest sequence number received, plus one
+	blocked  bool                // the last send found the socket full
+	draining bool
+}
+
+type dgramSent struct {
+	seq uint64
+	at  int64 // when it was really sent, for expiry
+}
+
+// datagramWorker drives its share of the sockets in Datagram mode.
+type datagramWorker struct {
+	r      *run
+	poller *poll.Poller
+	socks  map[int]*dgramSocket
+	order  []*dgramSocket
+	live   int
+	buf    []byte
+	out    []byte
+	hist   *hdrhistogram.Histogram
+
+	msgs, bytes atomic.Int64
+	errs        map[string]int64
+	failure     string
+	stats       Datagrams
+
+	stopping  bool
+	lastCheck int64
+	interval  float64
+	start     int64
+	k         int64
+}
+
+func (r *run) newDatagramWorker(p *poll.Poller) *datagramWorker {
+	return &datagramWorker{r: r, poller: p, socks: map[int]*dgramSocket{},
+		buf: make([]byte, max(r.cfg.Size+1, 64<<10)), out: make([]byte, r.cfg.Size),
+		hist: newHistogram(), errs: map[string]int64{}}
+}
+
+func (w *datagramWorker) add(fd, id int, quota int64) error {
+	if err := w.poller.Add(fd, poll.In); err != nil {
+		return err
+	}
+	s := &dgramSocket{fd: fd, id: id, quota: quota, pending: map[uint64]inflight{}, seen: make([]uint64, seenWindow/64)}
+	w.socks[fd] = s
+	w.order = append(w.order, s)
+	w.live++
+	return nil
+}
+
+func (w *datagramWorker) close() {
+	for _, s := range w.socks {
+		poll.Close(s.fd)
+	}
+	w.poller.Close()
+}
+
+func (w *datagramWorker) wake()                       { w.poller.Wake() }
+func (w *datagramWorker) counts() (msgs, bytes int64) { return w.msgs.Load(), w.bytes.Load() }
+
+func (w *datagramWorker) finish(res *Result, latency *hdrhistogram.Histogram) {
+	addErrors(res, w.errs, w.failure)
+	latency.Merge(w.hist)
+	if res.Datagrams == nil {
+		res.Datagrams = &Datagrams{}
+	}
+	d := res.Datagrams
+	d.Sent += w.stats.Sent
+	d.Received += w.stats.Received
+	d.Lost += w.stats.Lost
+	d.Reordered += w.stats.Reordered
+	d.Duplicates += w.stats.Duplicates
+}
+
+func (w *datagramWorker) serve() error {
+	defer w.close()
+	cfg := w.r.cfg
+	if cfg.Rate > 0 {
+		w.interval = float64(time.Second) * float64(cfg.Conns) / cfg.Rate / float64(len(w.order))
+	}
+	now := w.r.now()
+	w.start, w.lastCheck = now, now
+	for _, s := range w.order {
+		w.fill(s, now)
+	}
+	handle := func(events []poll.Event) bool {
+		now := w.r.now()
+		for _, ev := range events {
+			fd := int(ev.Fd)
+			if fd == w.poller.WakeFD() {
+				w.poller.Drain()
+				continue
+			}
+			s := w.socks[fd]
+			if s == nil {
+				continue
+			}
+			if ev.Events&(poll.In|poll.Err|poll.Hup) != 0 {
+				w.read(s, now)
+			}
+			if ev.Events&poll.Out != 0 && w.socks[fd] == s {
+				w.setBlocked(s, false)
+				w.fill(s, now)
+			}
+		}
+		return w.tick(now)
+	}
+	idle := func() (time.Time, bool) {
+		now := w.r.now()
+		if w.tick(now) {
+			return time.Time{}, true
+		}
+		wake := w.lastCheck + int64(checkEvery)
+		if w.interval > 0 && !w.stopping {
+			wake = min(wake, w.due())
+		}
+		return w.r.base.Add(time.Duration(wake)), false
+	}
+	return w.poller.Run(make([]poll.Event, 128), handle, idle)
+}
+
+func (w *datagramWorker) due() int64 { return w.start + int64(float64(w.k)*w.interval) }
+
+func (w *datagramWorker) tick(now int64) bool {
+	if !w.stopping && w.r.phase.Load() == stopping {
+		w.stopping = true
+		for _, s := range w.order {
+			if w.socks[s.fd] == s {
+				w.drain(s)
+			}
+		}
+	}
+	if w.interval > 0 && !w.stopping {
+		for w.due() <= now {
+			s := w.order[w.k%int64(len(w.order))]
+			at := w.due()
+			w.k++
+			if w.socks[s.fd] != s || s.draining {
+				continue
+			}
+			s.sched.push(at)
+			w.fill(s, now)
+		}
+	}
+	if now-w.lastCheck >= int64(checkEvery) {
+		w.lastCheck = now
+		for _, s := range w.order {
+			if w.socks[s.fd] == s {
+				w.expire(s, now)
+			}
+		}
+	}
+	return w.live == 0
+}
+
+// expire declares lost the datagrams that have waited past Timeout.
+func (w *datagramWorker) expire(s *dgramSocket, now int64) {
+	limit := int64(w.r.cfg.Timeout)
+	for s.order.len() > 0 && now-s.order.peek().at > limit {
+		sent := s.order.pop()
+		if m, ok := s.pending[sent.seq]; ok {
+			delete(s.pending, sent.seq)
+			if m.measured {
+				w.stats.Lost++
+			}
+		}
+	}
+	w.fill(s, now)
+	if s.draining && len(s.pending) == 0 {
+		w.end(s)
+	}
+}
+
+func (w *datagramWorker) canSend(s *dgramSocket) bool {
+	return !w.stopping && !s.draining && s.quota != 0 && !s.blocked && len(s.pending) < w.r.cfg.Pipeline
+}
+
+func (w *datagramWorker) fill(s *dgramSocket, now int64) {
+	for w.socks[s.fd] == s && w.canSend(s) {
+		at := now
+		if w.interval > 0 {
+			if s.sched.len() == 0 {
+				break
+			}
+			at = s.sched.peek()
+		}
+		if !w.send(s, at, now) {
+			break
+		}
+		if w.interval > 0 {
+			s.sched.pop()
+		}
+	}
+	if s.quota == 0 && len(s.pending) == 0 && w.socks[s.fd] == s && !s.draining {
+		w.drain(s)
+	}
+}
+
+// send sends s's next datagram; false if the socket could not take it.
+func (w *datagramWorker) send(s *dgramSocket, at, now int64) bool {
+	size := w.r.cfg.Size
+	seq := s.next
+	binary.BigEndian.PutUint64(w.out[0:8], seq)
+	binary.BigEndian.PutUint64(w.out[8:16], uint64(s.id))
+	w.r.pattern.Fill(w.out[datagramHeader:], s.id, int64(seq)*int64(size)+datagramHeader)
+	_, err := poll.Write(s.fd, w.out)
+	if err == syscall.EAGAIN || err == syscall.ENOBUFS {
+		w.setBlocked(s, true)
+		return false
+	}
+	if err != nil {
+		w.fail(s, dgramErrKind(err), fmt.Sprintf("send: %v", err))
+		return false
+	}
+	measured := w.r.phase.Load() == measuring
+	if measured {
+		w.stats.Sent++
+		if s.quota > 0 {
+			s.quota--
+		}
+	}
+	s.next++
+	s.seen[(seq%seenWindow)/64] &^= 1 << (seq % 64)
+	s.pending[seq] = inflight{at: at, measured: measured}
+	s.order.push(dgramSent{seq: seq, at: now})
+	return true
+}
+
+func (w *datagramWorker) setBlocked(s *dgramSocket, on bool) {
+	if s.blocked == on {
+		return
+	}
+	s.blocked = on
+	events := uint32(poll.In)
+	if on {
+		events |= poll.Out
+	}
+	if err := w.poller.Mod(s.fd, events); err != nil {
+		w.fail(s, ErrIO, err.Error())
+	}
+}
+
+// read takes the echoes that have come and checks each.
+func (w *datagramWorker) read(s *dgramSocket, now int64) {
+	size := w.r.cfg.Size
+	for range readRounds {
+		n, truncated, err := poll.ReadRecord(s.fd, w.buf)
+		if err == syscall.EAGAIN {
+			return
+		}
+		if err != nil {
+			w.fail(s, dgramErrKind(err), fmt.Sprintf("receive: %v", err))
+			return
+		}
+		got := w.buf[:n]
+		if truncated || n != size {
+			w.fail(s, ErrTruncated, fmt.Sprintf("an echo of %d bytes came back, want %d", n, size))
+			return
+		}
+		seq := binary.BigEndian.Uint64(got[0:8])
+		id := binary.BigEndian.Uint64(got[8:16])
+		if id != uint64(s.id) || seq >= s.next {
+			w.fail(s, ErrMismatch, fmt.Sprintf("an echo names datagram %d of socket %d, which was never sent on it", seq, id))
+			return
+		}
+		off := int64(seq)*int64(size) + datagramHeader
+		if bad := w.r.pattern.Check(got[datagramHeader:], s.id, off); bad >= 0 {
+			w.fail(s, ErrMismatch, fmt.Sprintf("byte %d of the echo of datagram %d is 0x%02x, want 0x%02x",
+				datagramHeader+bad, seq, got[datagramHeader+bad], w.r.pattern.At(s.id, off+int64(bad))))
+			return
+		}
+		w.receive(s, seq, now)
+		if w.socks[s.fd] != s {
+			return
+		}
+	}
+}
+
+// receive records the echo of datagram seq.
+func (w *datagramWorker) receive(s *dgramSocket, seq uint64, now int64) {
+	word, bit := &s.seen[(seq%seenWindow)/64], uint64(1)<<(seq%64)
+	recent := s.next-seq <= seenWindow
+	if recent && *word&bit != 0 {
+		w.stats.Duplicates++
+		return
+	}
+	if recent {
+		*word |= bit
+	}
+	m, ok := s.pending[seq]
+	if !ok {
+		return // it came after it was counted lost
+	}
+	delete(s.pending, seq)
+	if seq+1 < s.highest && m.measured {
+		w.stats.Reordered++
+	}
+	s.highest = max(s.highest, seq+1)
+	if m.measured {
+		w.stats.Received++
+	}
+	if m.measured && !w.stopping {
+		w.hist.RecordValue(max(1, now-m.at))
+		w.msgs.Add(1)
+		w.bytes.Add(int64(w.r.cfg.Size))
+	}
+	w.fill(s, now)
+	if s.draining && len(s.pending) == 0 && w.socks[s.fd] == s {
+		w.end(s)
+	}
+}
+
+func (w *datagramWorker) drain(s *dgramSocket) {
+	s.draining = true
+	if len(s.pending) == 0 {
+		w.end(s)
+	}
+}
+
+func (w *datagramWorker) end(s *dgramSocket) {
+	if w.socks[s.fd] != s {
+		return // ended already
+	}
+	for _, m := range s.pending {
+		if m.measured {
+			w.stats.Lost++
+		}
+	}
+	s.pending = nil
+	delete(w.socks, s.fd)
+	poll.Close(s.fd)
+	w.live--
+}
+
+func (w *datagramWorker) fail(s *dgramSocket, kind, what string) {
+	w.errs[kind]++
+	w.r.errs.Add(1)
+	if w.failure == "" {
+		w.failure = fmt.Sprintf("socket %d: %s", s.id, what)
+	}
+	w.end(s)
+}
+
+// dgramErrKind classifies a datagram socket's error: a refused send means
+// nothing listens at the target.
+func dgramErrKind(err error) string {
+	if err == syscall.ECONNREFUSED {
+		return ErrConnect
+	}
+	return errKind(err)
+}

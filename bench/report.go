@@ -1,0 +1,313 @@
+package bench
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// errNoRuns is what the report writers return when given nothing to show.
+var errNoRuns = errors.New("bench: no runs to report")
+
+// pngDPI is the resolution of the PNG charts: 8x4.5 inches at 144 dots per
+// inch is 1152x648 pixels.
+const pngDPI = 144
+
+// chart is one of a report's charts; plot is nil when no run has anything
+// to draw in it.
+type chart struct {
+	id    string // the chart's element id in the HTML report
+	file  string // the PNG's file name
+	title string
+	empty string // said in the HTML report in place of an empty chart
+	plot  *plot.Plot
+}
+
+// charts draws the report's charts: latency by percentile and throughput
+// over time, with one line per run.
+func charts(runs []*Result) ([]chart, error) {
+	names := runNames(runs)
+	lat, err := latencyChart(runs, names)
+	if err != nil {
+		return nil, err
+	}
+	tput, err := throughputChart(runs, names)
+	if err != nil {
+		return nil, err
+	}
+	return []chart{
+		{id: "latency-chart", file: "latency.png", title: "Latency by percentile",
+			empty: "No run recorded message latency.", plot: lat},
+		{id: "throughput-chart", file: "throughput.png", title: "Throughput over time",
+			empty: "No run recorded a time series.", plot: tput},
+	}, nil
+}
+
+// WritePNG draws the report's charts as PNG files in dir, creating dir if
+// need be: latency.png (latency by percentile) and throughput.png
+// (messages per second over time). It returns the files' paths. A chart
+// that no run has data for, such as latency when every run is in Connect
+// mode, is not written.
+func WritePNG(dir string, runs []*Result) ([]string, error) {
+	if len(runs) == 0 {
+		return nil, errNoRuns
+	}
+	cs, err := charts(runs)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	var paths []string
+	for _, c := range cs {
+		if c.plot == nil {
+			continue
+		}
+		path := filepath.Join(dir, c.file)
+		if err := writePNG(path, c.plot); err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+func writePNG(path string, p *plot.Plot) (err error) {
+	img := vgimg.NewWith(vgimg.UseWH(chartWidth, chartHeight), vgimg.UseDPI(pngDPI))
+	p.Draw(draw.New(img))
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("bench: %w", cerr)
+		}
+	}()
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+		return fmt.Errorf("bench: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// svgFonts is the font list the inline charts ask for. gonum lays text out
+// with Liberation Sans's metrics, which Arial and Helvetica share, so a
+// browser without Liberation Sans still places every label right; naming
+// them saves embedding the font in the page.
+const svgFonts = "font-family:Liberation Sans,Arial,Helvetica,sans-serif;"
+
+// inlineSVG draws p as an SVG element to put in an HTML page, with id and
+// a title for screen readers.
+func inlineSVG(p *plot.Plot, id, title string) (template.HTML, error) {
+	c := vgsvg.New(chartWidth, chartHeight)
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return "", fmt.Errorf("bench: draw %s: %w", id, err)
+	}
+	s := buf.String()
+	i := strings.Index(s, "<svg ")
+	if i < 0 {
+		return "", fmt.Errorf("bench: draw %s: no <svg> element in %.40q", id, s)
+	}
+	s = s[i:] // drop the XML declaration, which HTML does not want
+	attrs := fmt.Sprintf(`<svg id="%s" role="img" aria-label="%s" `, html.EscapeString(id), html.EscapeString(title))
+	s = strings.Replace(s, "<svg ", attrs, 1)
+	s = strings.ReplaceAll(s, "font-family:Liberation Sans;", svgFonts)
+	return template.HTML(s), nil // gonum escapes the text it draws
+}
+
+// WriteHTML writes runs as one self-contained HTML page: a summary table
+// and two charts, latency by percentile and throughput over time, each
+// with one line per run. The page fetches nothing: its style and its
+// charts (inline SVG) are in it. The charts' elements have the ids
+// "latency-chart" and "throughput-chart".
+func WriteHTML(w io.Writer, runs []*Result) error {
+	if len(runs) == 0 {
+		return errNoRuns
+	}
+	cs, err := charts(runs)
+	if err != nil {
+		return err
+	}
+	page := reportPage{Title: "sockit bench", About: about(runs)}
+	for i, r := range runs {
+		page.Rows = append(page.Rows, newReportRow(r, i))
+	}
+	for _, c := range cs {
+		pc := pageChart{ID: c.id, Title: c.title, Empty: c.empty}
+		if c.plot != nil {
+			c.plot.Title.Text = "" // the page's heading says it
+			if pc.SVG, err = inlineSVG(c.plot, c.id, c.title); err != nil {
+				return err
+			}
+		}
+		page.Charts = append(page.Charts, pc)
+	}
+	if err := reportTemplate.Execute(w, page); err != nil {
+		return fmt.Errorf("bench: write report: %w", err)
+	}
+	return nil
+}
+
+type reportPage struct {
+	Title  string
+	About  string
+	Rows   []reportRow
+	Charts []pageChart
+}
+
+type pageChart struct {
+	ID, Title, Empty string
+	SVG              template.HTML // empty when the chart has nothing to show
+}
+
+// reportRow is one run in the summary table, formatted.
+type reportRow struct {
+	Label, Mode, Conns, Size string
+	Swatch                   template.CSS // the run's line colour
+	Failure                  string       // set when the run failed
+	Rate, MBPerSec           string
+	P50, P99, P999, Max      string
+	Errors                   string
+}
+
+func newReportRow(r *Result, i int) reportRow {
+	row := reportRow{
+		Label:  r.Label,
+		Mode:   string(r.Mode),
+		Conns:  Count(int64(r.Load.Conns)),
+		Size:   byteSize(r.Load.Size),
+		Swatch: template.CSS("background:" + runColor(i)),
+		Errors: errorSummary(r.Errors),
+	}
+	if r.Failed() {
+		row.Failure = "FAILED: " + r.Failure
+		if r.Failure == "" {
+			row.Failure = "FAILED: " + row.Errors
+		}
+		return row
+	}
+	row.Rate = Count(int64(r.MsgsPerSec))
+	row.MBPerSec = fmt.Sprintf("%.1f", r.MBPerSec)
+	lat := r.Latency
+	if r.Mode == Connect {
+		lat = r.Connect
+	}
+	row.P50, row.P99, row.P999, row.Max = "-", "-", "-", "-"
+	if lat != nil {
+		row.P50, row.P99, row.P999, row.Max = Duration(lat.P50), Duration(lat.P99), Duration(lat.P999), Duration(lat.Max)
+	}
+	return row
+}
+
+// byteSize formats a message size: 64 B, 16 KiB, 1 MiB.
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	default:
+		return fmt.Sprintf("%d B", n)
+	}
+}
+
+// about says in a line what the runs loaded, from where and when.
+func about(runs []*Result) string {
+	var targets, hosts []string
+	var start time.Time
+	for _, r := range runs {
+		if r.Target != "" && !slices.Contains(targets, r.Target) {
+			targets = append(targets, r.Target)
+		}
+		for _, h := range r.Hosts {
+			if !slices.Contains(hosts, h) {
+				hosts = append(hosts, h)
+			}
+		}
+		if !r.Start.IsZero() && (start.IsZero() || r.Start.Before(start)) {
+			start = r.Start
+		}
+	}
+	parts := []string{fmt.Sprintf("%d runs", len(runs))}
+	if len(runs) == 1 {
+		parts[0] = "1 run"
+	}
+	if len(targets) > 0 {
+		parts = append(parts, "against "+strings.Join(targets, ", "))
+	}
+	if len(hosts) > 0 {
+		parts = append(parts, "from "+strings.Join(hosts, ", "))
+	}
+	if !start.IsZero() {
+		parts = append(parts, "starting "+start.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	return strings.Join(parts, " ")
+}
+
+var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", Arial, sans-serif; color: #222; margin: 2rem auto; max-width: 70rem; padding: 0 1rem; line-height: 1.4; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.2rem; margin-top: 2rem; }
+.about { color: #666; margin-top: 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { padding: 0.3rem 0.7rem; border-bottom: 1px solid #ddd; white-space: nowrap; }
+th { text-align: right; background: #f4f4f4; font-weight: 600; }
+td { text-align: right; }
+th.text, td.text { text-align: left; }
+td.failed { text-align: left; color: #b00; font-weight: 600; white-space: normal; }
+.swatch { display: inline-block; width: 0.8em; height: 0.8em; margin-right: 0.4em; border-radius: 2px; vertical-align: baseline; }
+.note { color: #666; font-size: 0.9rem; }
+figure { margin: 0; }
+svg { display: block; width: 100%; max-width: 60rem; height: auto; }
+.empty { color: #666; font-style: italic; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<p class="about">{{.About}}</p>
+<table id="summary">
+<thead>
+<tr><th class="text">run</th><th class="text">mode</th><th>conns</th><th>size</th><th>msgs/s</th><th>MB/s</th><th>p50</th><th>p99</th><th>p99.9</th><th>max</th><th class="text">errors</th></tr>
+</thead>
+<tbody>
+{{- range .Rows}}
+<tr><td class="text"><span class="swatch" style="{{.Swatch}}"></span>{{.Label}}</td><td class="text">{{.Mode}}</td><td>{{.Conns}}</td><td>{{.Size}}</td>
+{{- if .Failure}}<td class="failed" colspan="6">{{.Failure}}</td>
+{{- else}}<td>{{.Rate}}</td><td>{{.MBPerSec}}</td><td>{{.P50}}</td><td>{{.P99}}</td><td>{{.P999}}</td><td>{{.Max}}</td>
+{{- end}}<td class="text">{{.Errors}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+<p class="note">Only verified echoes count. In connect mode msgs/s is connections per second and latency is the time to connect.</p>
+{{- range .Charts}}
+<h2>{{.Title}}</h2>
+{{if .SVG}}<figure>
+{{.SVG}}</figure>
+{{else}}<p id="{{.ID}}" class="empty">{{.Empty}}</p>
+{{end}}
+{{- end}}
+</body>
+</html>
+`))

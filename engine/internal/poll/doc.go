@@ -1,6 +1,0 @@
-// Package poll is the event loop engine's window on the kernel: an epoll
-// instance with an eventfd to wake it, and the raw, non-blocking socket
-// calls a loop makes on descriptors it owns. Calls return the kernel's
-// errno unwrapped (syscall.EAGAIN when a socket is not ready), as a loop
-// checks them on every call.
-package poll

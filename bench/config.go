@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"time"
 
@@ -69,7 +70,8 @@ type Config struct {
 	// second. In Connect mode it is the rate measured.
 	ConnectRate float64
 	// Pipeline is how many messages each connection keeps in flight in
-	// Pingpong and Datagram mode. If zero, 1.
+	// Pingpong and Datagram mode. If zero, 1 in closed loop; with Rate,
+	// no limit: a message leaves when it is due, whatever is in flight.
 	Pipeline int
 	// Workers is how many event loops drive the connections. If zero,
 	// GOMAXPROCS.
@@ -129,6 +131,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Pipeline == 0 {
 		c.Pipeline = 1
+		if c.Rate > 0 {
+			c.Pipeline = math.MaxInt
+		}
 	}
 	if c.Workers == 0 {
 		c.Workers = runtime.GOMAXPROCS(0)

@@ -67,7 +67,7 @@ type Load struct {
 	Warmup      float64 `json:"warmup_seconds,omitempty"`
 	Rate        float64 `json:"rate,omitempty"`
 	ConnectRate float64 `json:"connect_rate,omitempty"`
-	Pipeline    int     `json:"pipeline"`
+	Pipeline    int     `json:"pipeline"` // 0: no limit (open loop)
 	Workers     int     `json:"workers"`
 }
 

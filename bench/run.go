@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -218,9 +219,17 @@ func (c Config) load() Load {
 		Warmup:      c.Warmup.Seconds(),
 		Rate:        c.Rate,
 		ConnectRate: c.ConnectRate,
-		Pipeline:    c.Pipeline,
+		Pipeline:    pipelineJSON(c.Pipeline),
 		Workers:     c.Workers,
 	}
+}
+
+// pipelineJSON is Pipeline as the JSON has it: 0 for no limit.
+func pipelineJSON(n int) int {
+	if n == math.MaxInt {
+		return 0
+	}
+	return n
 }
 
 // dial opens one connection and returns a descriptor of its own for it,

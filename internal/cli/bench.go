@@ -100,7 +100,7 @@ chart and a throughput-over-time chart; --png writes the charts as PNG files.`,
 	f.DurationVar(&opts.cfg.Warmup, "warmup", 0, "run this long before measuring; verified but not counted")
 	f.Float64Var(&opts.cfg.Rate, "rate", 0, "open loop: messages per second in all, on a fixed schedule (0: as fast as echoes return)")
 	f.Float64Var(&opts.cfg.ConnectRate, "connect-rate", 0, "open at most this many connections per second (0: no limit)")
-	f.IntVar(&opts.cfg.Pipeline, "pipeline", 1, "messages each connection keeps in flight (pingpong, datagram)")
+	f.IntVar(&opts.cfg.Pipeline, "pipeline", 0, "messages each connection keeps in flight, pingpong and datagram (0: 1; with --rate, no limit)")
 	f.IntVar(&opts.cfg.Workers, "workers", 0, "event loops driving the connections (0: GOMAXPROCS)")
 	f.DurationVar(&opts.cfg.Timeout, "timeout", 0, "how long an echo or a connect may take before it is an error (default 5s; datagrams: 1s, then lost)")
 	f.StringVar(&opts.label, "label", "", "name of the run in tables, JSON and charts (default the engine, or ADDR)")
@@ -202,9 +202,9 @@ func runBench(ctx context.Context, opts benchOptions, stdio IO) error {
 	if cfg.Mode != "" && !isMode(cfg.Mode) {
 		return usageErrorf("--mode %q: want pingpong, stream, connect or datagram", opts.mode)
 	}
-	if cfg.Conns < 1 || cfg.Pipeline < 1 || cfg.Workers < 0 || cfg.Messages < 0 || cfg.Rate < 0 || cfg.ConnectRate < 0 ||
+	if cfg.Conns < 1 || cfg.Pipeline < 0 || cfg.Workers < 0 || cfg.Messages < 0 || cfg.Rate < 0 || cfg.ConnectRate < 0 ||
 		cfg.Duration < 0 || cfg.Warmup < 0 || cfg.Timeout < 0 {
-		return usageErrorf("-c and --pipeline want 1 or more; -n, -d, --rate, --connect-rate, --warmup, --timeout and --workers 0 or more")
+		return usageErrorf("-c wants 1 or more; -n, -d, --rate, --connect-rate, --pipeline, --warmup, --timeout and --workers 0 or more")
 	}
 	out := outputOptions{json: opts.json, report: opts.report, png: opts.png}
 	if opts.target != "" {

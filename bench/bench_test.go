@@ -231,3 +231,23 @@ func TestRunErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestRunClock checks two invariants of the clock: one connection with one
+// message in flight cannot spend less time than its round trips add up to,
+// and no echo takes no time (1 ns is what a zero latency is recorded as).
+func TestRunClock(t *testing.T) {
+	tcp := echoServer(t, "evloop", "tcp://127.0.0.1:0")
+	udp := echoServer(t, "evloop", "udp://127.0.0.1:0")
+	for i := range 30 {
+		for _, target := range []endpoint.Endpoint{tcp, udp} {
+			res := mustRun(t, Config{Target: target, Messages: 20})
+			l := res.Latency
+			if spent := float64(l.Count) * l.Mean / 1e9; res.Seconds < spent*0.99 {
+				t.Fatalf("run %d on %s: measured %.6f s, but its 20 round trips took %.6f s", i, target, res.Seconds, spent)
+			}
+			if l.Min <= 1 {
+				t.Fatalf("run %d on %s: an echo took %d ns", i, target, l.Min)
+			}
+		}
+	}
+}

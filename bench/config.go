@@ -93,6 +93,12 @@ type Progress struct {
 	Errors   int64         // errors of every kind so far
 }
 
+// Check reports whether Run would accept c, without running it.
+func (c Config) Check() error {
+	_, err := c.withDefaults()
+	return err
+}
+
 // withDefaults fills in zero fields and checks the rest.
 func (c Config) withDefaults() (Config, error) {
 	typ := c.Target.Type()

@@ -299,6 +299,9 @@ func (w *datagramWorker) read(s *dgramSocket, now int64) {
 				datagramHeader+bad, seq, got[datagramHeader+bad], w.r.pattern.At(s.id, off+int64(bad))))
 			return
 		}
+		// The clock is read per datagram: the send that answers one echo
+		// and that datagram's own echo may both happen within one batch.
+		now = w.r.now()
 		w.receive(s, seq, now)
 		if w.socks[s.fd] != s {
 			return

@@ -93,6 +93,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // sample each second, and gathers the result.
 func (r *run) drive(ctx context.Context, loops []loop) (res *Result, err error) {
 	cfg := r.cfg
+	// Without a warmup, measuring starts with the loops.
+	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, len(loops))
 	for i, l := range loops {
@@ -120,6 +122,7 @@ func (r *run) drive(ctx context.Context, loops []loop) (res *Result, err error) 
 		warm := time.NewTimer(cfg.Warmup)
 		select {
 		case <-warm.C:
+			start = time.Now() // before the loops can count a message
 			r.phase.CompareAndSwap(warming, measuring)
 		case <-ctx.Done():
 			stop()
@@ -127,7 +130,6 @@ func (r *run) drive(ctx context.Context, loops []loop) (res *Result, err error) 
 		}
 		warm.Stop()
 	}
-	start := time.Now()
 	var deadline <-chan time.Time
 	if cfg.Duration > 0 {
 		t := time.NewTimer(cfg.Duration)

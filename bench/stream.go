@@ -332,7 +332,7 @@ func (w *streamWorker) watchOut(c *streamConn, on bool) {
 // was sent, and completes the messages it finishes.
 func (w *streamWorker) read(c *streamConn, now int64) {
 	size := int64(w.r.cfg.Size)
-	for range readRounds {
+	for round := range readRounds {
 		n, err := poll.Read(c.fd, w.buf)
 		if err == syscall.EAGAIN {
 			return
@@ -344,6 +344,9 @@ func (w *streamWorker) read(c *streamConn, now int64) {
 		if n == 0 {
 			w.eof(c)
 			return
+		}
+		if round > 0 {
+			now = w.r.now() // a later read may hold an echo of a message sent this batch
 		}
 		got := w.buf[:n]
 		if c.rx+int64(n) > c.sent {

@@ -297,6 +297,9 @@ func benchEmbedded(ctx context.Context, eng engine.Engine, cfg bench.Config, opt
 
 // runOne runs one benchmark, showing progress on a terminal.
 func runOne(ctx context.Context, cfg bench.Config, opts benchOptions, stdio IO) (*bench.Result, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, &usageError{err}
+	}
 	if !opts.json {
 		fmt.Fprintln(stdio.Out, describeRun(cfg))
 	}
@@ -326,6 +329,8 @@ func describeRun(cfg bench.Config) string {
 	}
 	length := "5s"
 	switch {
+	case cfg.Messages > 0 && mode == bench.Connect:
+		length = bench.Count(cfg.Messages) + " connections"
 	case cfg.Messages > 0:
 		length = bench.Count(cfg.Messages) + " messages"
 	case cfg.Duration > 0:
@@ -427,7 +432,7 @@ func (v sizeValue) Set(s string) error {
 		mult, t = 1<<20, strings.TrimSuffix(t, "m")
 	}
 	var n int
-	if _, err := fmt.Sscanf(t, "%d", &n); err != nil || fmt.Sprint(n) != t || n <= 0 {
+	if _, err := fmt.Sscanf(t, "%d", &n); err != nil || fmt.Sprint(n) != t || n <= 0 || n > (1<<30)/mult {
 		return fmt.Errorf("%q is not a size (want e.g. 64, 16k, 1m)", s)
 	}
 	*v.n = n * mult

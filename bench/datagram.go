@@ -26,7 +26,7 @@ type dgramSocket struct {
 	next     uint64              // the next sequence number to send
 	pending  map[uint64]inflight // sent, not yet echoed
 	order    fifo[dgramSent]     // sent, in order: for expiry
-	sched    fifo[int64]         // Rate: due, not yet sent
+	due      fifo[int64]         // Rate: due, not yet sent
 	seen     []uint64            // bitmap of recent sequence numbers received
 	highest  uint64              // the highest sequence number received, plus one
 	blocked  bool                // the last send found the socket full
@@ -56,9 +56,7 @@ type datagramWorker struct {
 
 	stopping  bool
 	lastCheck int64
-	interval  float64
-	start     int64
-	k         int64
+	sched     schedule
 }
 
 func (r *run) newDatagramWorker(p *poll.Poller) *datagramWorker {
@@ -104,12 +102,8 @@ func (w *datagramWorker) finish(res *Result, latency *hdrhistogram.Histogram) {
 
 func (w *datagramWorker) serve() error {
 	defer w.close()
-	cfg := w.r.cfg
-	if cfg.Rate > 0 {
-		w.interval = float64(time.Second) * float64(cfg.Conns) / cfg.Rate / float64(len(w.order))
-	}
 	now := w.r.now()
-	w.start, w.lastCheck = now, now
+	w.sched, w.lastCheck = newSchedule(w.r.cfg, len(w.order), now), now
 	for _, s := range w.order {
 		w.fill(s, now)
 	}
@@ -140,16 +134,10 @@ func (w *datagramWorker) serve() error {
 		if w.tick(now) {
 			return time.Time{}, true
 		}
-		wake := w.lastCheck + int64(checkEvery)
-		if w.interval > 0 && !w.stopping {
-			wake = min(wake, w.due())
-		}
-		return w.r.base.Add(time.Duration(wake)), false
+		return w.r.base.Add(time.Duration(w.sched.wake(w.lastCheck, w.stopping))), false
 	}
 	return w.poller.Run(make([]poll.Event, 128), handle, idle)
 }
-
-func (w *datagramWorker) due() int64 { return w.start + int64(float64(w.k)*w.interval) }
 
 func (w *datagramWorker) tick(now int64) bool {
 	if !w.stopping && w.r.phase.Load() == stopping {
@@ -160,17 +148,15 @@ func (w *datagramWorker) tick(now int64) bool {
 			}
 		}
 	}
-	if w.interval > 0 && !w.stopping {
-		for w.due() <= now {
-			s := w.order[w.k%int64(len(w.order))]
-			at := w.due()
-			w.k++
+	if !w.stopping {
+		w.sched.release(now, func(i int, at int64) {
+			s := w.order[i]
 			if w.socks[s.fd] != s || s.draining {
-				continue
+				return
 			}
-			s.sched.push(at)
+			s.due.push(at)
 			w.fill(s, now)
-		}
+		})
 	}
 	if now-w.lastCheck >= int64(checkEvery) {
 		w.lastCheck = now
@@ -208,17 +194,17 @@ func (w *datagramWorker) canSend(s *dgramSocket) bool {
 func (w *datagramWorker) fill(s *dgramSocket, now int64) {
 	for w.socks[s.fd] == s && w.canSend(s) {
 		at := now
-		if w.interval > 0 {
-			if s.sched.len() == 0 {
+		if w.sched.on() {
+			if s.due.len() == 0 {
 				break
 			}
-			at = s.sched.peek()
+			at = s.due.peek()
 		}
 		if !w.send(s, at, now) {
 			break
 		}
-		if w.interval > 0 {
-			s.sched.pop()
+		if w.sched.on() {
+			s.due.pop()
 		}
 	}
 	if s.quota == 0 && len(s.pending) == 0 && w.socks[s.fd] == s && !s.draining {

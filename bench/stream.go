@@ -33,7 +33,7 @@ type streamConn struct {
 	sent     int64 // bytes written
 	rx       int64 // bytes read and verified
 	flight   fifo[inflight]
-	sched    fifo[int64] // Rate: messages due but not yet sent (pipeline full)
+	due      fifo[int64] // Rate: messages due but not yet sent (pipeline full)
 	out      bool        // EPOLLOUT is watched
 	since    int64       // when the connection last made progress while waiting for an echo
 	draining bool        // sends nothing more; closes when all is echoed
@@ -56,11 +56,7 @@ type streamWorker struct {
 
 	stopping  bool
 	lastCheck int64
-	// Rate schedule: message k of this worker is due at start + k*interval
-	// on connection k mod len(order).
-	interval float64
-	start    int64
-	k        int64
+	sched     schedule
 }
 
 // workers makes Workers workers and shares the connections out among them.
@@ -155,14 +151,8 @@ func addErrors(res *Result, errs map[string]int64, failure string) {
 
 func (w *streamWorker) serve() error {
 	defer w.close()
-	cfg := w.r.cfg
-	if cfg.Rate > 0 {
-		// Each connection's share of the rate, times this worker's share
-		// of the connections.
-		w.interval = float64(time.Second) * float64(cfg.Conns) / cfg.Rate / float64(len(w.order))
-	}
 	now := w.r.now()
-	w.start, w.lastCheck = now, now
+	w.sched, w.lastCheck = newSchedule(w.r.cfg, len(w.order), now), now
 	for _, c := range w.order {
 		w.fill(c, now)
 	}
@@ -193,17 +183,10 @@ func (w *streamWorker) serve() error {
 		if w.tick(now) {
 			return time.Time{}, true
 		}
-		wake := w.lastCheck + int64(checkEvery)
-		if w.interval > 0 && !w.stopping {
-			wake = min(wake, w.due())
-		}
-		return w.r.base.Add(time.Duration(wake)), false
+		return w.r.base.Add(time.Duration(w.sched.wake(w.lastCheck, w.stopping))), false
 	}
 	return w.poller.Run(make([]poll.Event, 128), handle, idle)
 }
-
-// due is when the next scheduled message is due (run clock).
-func (w *streamWorker) due() int64 { return w.start + int64(float64(w.k)*w.interval) }
 
 // tick does what time brings: the phase change, scheduled sends, overdue
 // echoes. It reports whether the worker is done.
@@ -216,17 +199,15 @@ func (w *streamWorker) tick(now int64) bool {
 			}
 		}
 	}
-	if w.interval > 0 && !w.stopping {
-		for w.due() <= now {
-			c := w.order[w.k%int64(len(w.order))]
-			at := w.due()
-			w.k++
+	if !w.stopping {
+		w.sched.release(now, func(i int, at int64) {
+			c := w.order[i]
 			if w.conns[c.fd] != c || c.draining {
-				continue
+				return
 			}
-			c.sched.push(at)
+			c.due.push(at)
 			w.fill(c, now)
-		}
+		})
 	}
 	if now-w.lastCheck >= int64(checkEvery) {
 		w.lastCheck = now
@@ -265,11 +246,11 @@ func (w *streamWorker) canStart(c *streamConn) bool {
 func (w *streamWorker) fill(c *streamConn, now int64) {
 	for w.conns[c.fd] == c && w.canStart(c) {
 		at := now
-		if w.interval > 0 {
-			if c.sched.len() == 0 {
+		if w.sched.on() {
+			if c.due.len() == 0 {
 				break
 			}
-			at = c.sched.pop()
+			at = c.due.pop()
 		}
 		w.startMsg(c, at, now)
 	}
@@ -398,7 +379,7 @@ func (w *streamWorker) eof(c *streamConn) {
 // drain stops c sending: it ends when all it sent has come back.
 func (w *streamWorker) drain(c *streamConn) {
 	c.draining = true
-	c.sched = fifo[int64]{}
+	c.due = fifo[int64]{}
 	if c.sent == c.queued && c.rx == c.sent {
 		w.end(c)
 		return

@@ -3,9 +3,7 @@ package bench
 import (
 	"encoding/binary"
 	"fmt"
-	"sync/atomic"
 	"syscall"
-	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -40,29 +38,17 @@ type dgramSent struct {
 
 // datagramWorker drives its share of the sockets in Datagram mode.
 type datagramWorker struct {
-	r      *run
-	poller *poll.Poller
-	socks  map[int]*dgramSocket
-	order  []*dgramSocket
-	live   int
-	buf    []byte
-	out    []byte
-	hist   *hdrhistogram.Histogram
-
-	msgs, bytes atomic.Int64
-	errs        map[string]int64
-	failure     string
-	stats       Datagrams
-
-	stopping  bool
-	lastCheck int64
-	sched     schedule
+	eventWorker
+	socks map[int]*dgramSocket
+	order []*dgramSocket
+	buf   []byte
+	out   []byte
+	stats Datagrams
 }
 
 func (r *run) newDatagramWorker(p *poll.Poller) *datagramWorker {
-	return &datagramWorker{r: r, poller: p, socks: map[int]*dgramSocket{},
-		buf: make([]byte, max(r.cfg.Size+1, 64<<10)), out: make([]byte, r.cfg.Size),
-		hist: newHistogram(), errs: map[string]int64{}}
+	return &datagramWorker{eventWorker: newEventWorker(r, p), socks: map[int]*dgramSocket{},
+		buf: make([]byte, max(r.cfg.Size+1, 64<<10)), out: make([]byte, r.cfg.Size)}
 }
 
 func (w *datagramWorker) add(fd, id int, quota int64) error {
@@ -83,12 +69,8 @@ func (w *datagramWorker) close() {
 	w.poller.Close()
 }
 
-func (w *datagramWorker) wake()                       { w.poller.Wake() }
-func (w *datagramWorker) counts() (msgs, bytes int64) { return w.msgs.Load(), w.bytes.Load() }
-
 func (w *datagramWorker) finish(res *Result, latency *hdrhistogram.Histogram) {
-	addErrors(res, w.errs, w.failure)
-	latency.Merge(w.hist)
+	w.eventWorker.finish(res, latency)
 	if res.Datagrams == nil {
 		res.Datagrams = &Datagrams{}
 	}
@@ -102,71 +84,52 @@ func (w *datagramWorker) finish(res *Result, latency *hdrhistogram.Histogram) {
 
 func (w *datagramWorker) serve() error {
 	defer w.close()
-	now := w.r.now()
-	w.sched, w.lastCheck = newSchedule(w.r.cfg, len(w.order), now), now
+	return w.loop(w, len(w.order))
+}
+
+func (w *datagramWorker) start(now int64) {
 	for _, s := range w.order {
 		w.fill(s, now)
 	}
-	handle := func(events []poll.Event) bool {
-		now := w.r.now()
-		for _, ev := range events {
-			fd := int(ev.Fd)
-			if fd == w.poller.WakeFD() {
-				w.poller.Drain()
-				continue
-			}
-			s := w.socks[fd]
-			if s == nil {
-				continue
-			}
-			if ev.Events&(poll.In|poll.Err|poll.Hup) != 0 {
-				w.read(s, now)
-			}
-			if ev.Events&poll.Out != 0 && w.socks[fd] == s {
-				w.setBlocked(s, false)
-				w.fill(s, now)
-			}
-		}
-		return w.tick(now)
-	}
-	idle := func() (time.Time, bool) {
-		now := w.r.now()
-		if w.tick(now) {
-			return time.Time{}, true
-		}
-		return w.r.base.Add(time.Duration(w.sched.wake(w.lastCheck, w.stopping))), false
-	}
-	return w.poller.Run(make([]poll.Event, 128), handle, idle)
 }
 
-func (w *datagramWorker) tick(now int64) bool {
-	if !w.stopping && w.r.phase.Load() == stopping {
-		w.stopping = true
-		for _, s := range w.order {
-			if w.socks[s.fd] == s {
-				w.drain(s)
-			}
+func (w *datagramWorker) ready(fd int, events uint32, now int64) {
+	s := w.socks[fd]
+	if s == nil {
+		return
+	}
+	if events&(poll.In|poll.Err|poll.Hup) != 0 {
+		w.read(s, now)
+	}
+	if events&poll.Out != 0 && w.socks[fd] == s {
+		w.setBlocked(s, false)
+		w.fill(s, now)
+	}
+}
+
+func (w *datagramWorker) due(i int, at, now int64) {
+	s := w.order[i]
+	if w.socks[s.fd] != s || s.draining {
+		return
+	}
+	s.due.push(at)
+	w.fill(s, now)
+}
+
+func (w *datagramWorker) drainAll() {
+	for _, s := range w.order {
+		if w.socks[s.fd] == s {
+			w.drain(s)
 		}
 	}
-	if !w.stopping {
-		w.sched.release(now, func(i int, at int64) {
-			s := w.order[i]
-			if w.socks[s.fd] != s || s.draining {
-				return
-			}
-			s.due.push(at)
-			w.fill(s, now)
-		})
-	}
-	if now-w.lastCheck >= int64(checkEvery) {
-		w.lastCheck = now
-		for _, s := range w.order {
-			if w.socks[s.fd] == s {
-				w.expire(s, now)
-			}
+}
+
+func (w *datagramWorker) check(now int64) {
+	for _, s := range w.order {
+		if w.socks[s.fd] == s {
+			w.expire(s, now)
 		}
 	}
-	return w.live == 0
 }
 
 // expire declares lost the datagrams that have waited past Timeout.
@@ -293,6 +256,7 @@ func (w *datagramWorker) read(s *dgramSocket, now int64) {
 			return
 		}
 	}
+	w.unsettled = true // there may be more to read
 }
 
 // receive records the echo of datagram seq.
@@ -319,9 +283,7 @@ func (w *datagramWorker) receive(s *dgramSocket, seq uint64, now int64) {
 		w.stats.Received++
 	}
 	if m.measured && !w.stopping {
-		w.hist.RecordValue(max(1, now-m.at))
-		w.msgs.Add(1)
-		w.bytes.Add(int64(w.r.cfg.Size))
+		w.record(now-m.at, w.r.cfg.Size)
 	}
 	w.fill(s, now)
 	if s.draining && len(s.pending) == 0 && w.socks[s.fd] == s {
@@ -352,11 +314,7 @@ func (w *datagramWorker) end(s *dgramSocket) {
 }
 
 func (w *datagramWorker) fail(s *dgramSocket, kind, what string) {
-	w.errs[kind]++
-	w.r.errs.Add(1)
-	if w.failure == "" {
-		w.failure = fmt.Sprintf("socket %d: %s", s.id, what)
-	}
+	w.countError(kind, fmt.Sprintf("socket %d: %s", s.id, what))
 	w.end(s)
 }
 

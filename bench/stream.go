@@ -2,27 +2,11 @@ package bench
 
 import (
 	"fmt"
-	"sync/atomic"
 	"syscall"
-	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/sockit/sockit/internal/poll"
+	"github.com/sockit/sockit/socket"
 )
-
-// checkEvery is how often a worker looks for echoes overdue past Timeout.
-const checkEvery = 100 * time.Millisecond
-
-// readRounds bounds the reads a worker makes on one connection per event,
-// so that one busy connection cannot starve the others.
-const readRounds = 16
-
-// inflight is a message sent (or being sent) whose echo has not all come.
-type inflight struct {
-	at       int64 // when it was sent, or scheduled to be (run clock)
-	measured bool  // sent while measuring: it counts
-}
 
 // streamConn is one connection of a stream worker. Bytes are counted from
 // the connection's start: the pattern is read at these offsets.
@@ -42,21 +26,13 @@ type streamConn struct {
 // streamWorker drives its share of the connections in Pingpong or Stream
 // mode from one event loop.
 type streamWorker struct {
-	r      *run
-	poller *poll.Poller
-	conns  map[int]*streamConn
-	order  []*streamConn // for the Rate schedule
-	live   int
-	buf    []byte
-	hist   *hdrhistogram.Histogram
-
-	msgs, bytes atomic.Int64
-	errs        map[string]int64
-	failure     string
-
-	stopping  bool
-	lastCheck int64
-	sched     schedule
+	eventWorker
+	conns map[int]*streamConn
+	order []*streamConn // for the Rate schedule
+	buf   []byte
+	// byteStream says a short read empties the socket; a sequenced-packet
+	// socket gives one record per read, and is read until it would block.
+	byteStream bool
 }
 
 // workers makes Workers workers and shares the connections out among them.
@@ -78,8 +54,8 @@ func (r *run) workers(fds, ids []int) ([]loop, error) {
 			dws = append(dws, w)
 			loops = append(loops, w)
 		} else {
-			w := &streamWorker{r: r, poller: p, conns: map[int]*streamConn{}, buf: make([]byte, 64<<10),
-				hist: newHistogram(), errs: map[string]int64{}}
+			w := &streamWorker{eventWorker: newEventWorker(r, p), conns: map[int]*streamConn{},
+				buf: make([]byte, 64<<10), byteStream: r.cfg.Target.Type() == socket.Stream}
 			ws = append(ws, w)
 			loops = append(loops, w)
 		}
@@ -131,93 +107,50 @@ func (w *streamWorker) close() {
 	w.poller.Close()
 }
 
-func (w *streamWorker) wake()                       { w.poller.Wake() }
-func (w *streamWorker) counts() (msgs, bytes int64) { return w.msgs.Load(), w.bytes.Load() }
-
-func (w *streamWorker) finish(res *Result, latency *hdrhistogram.Histogram) {
-	addErrors(res, w.errs, w.failure)
-	latency.Merge(w.hist)
-}
-
-// addErrors adds a worker's error counts to res.
-func addErrors(res *Result, errs map[string]int64, failure string) {
-	for k, v := range errs {
-		res.Errors[k] += v
-	}
-	if res.Failure == "" {
-		res.Failure = failure
-	}
-}
-
 func (w *streamWorker) serve() error {
 	defer w.close()
-	now := w.r.now()
-	w.sched, w.lastCheck = newSchedule(w.r.cfg, len(w.order), now), now
+	return w.loop(w, len(w.order))
+}
+
+func (w *streamWorker) start(now int64) {
 	for _, c := range w.order {
 		w.fill(c, now)
 	}
-	handle := func(events []poll.Event) bool {
-		now := w.r.now()
-		for _, ev := range events {
-			fd := int(ev.Fd)
-			if fd == w.poller.WakeFD() {
-				w.poller.Drain()
-				continue
-			}
-			c := w.conns[fd]
-			if c == nil {
-				continue
-			}
-			if ev.Events&(poll.In|poll.RdHup|poll.Hup|poll.Err) != 0 {
-				w.read(c, now)
-			}
-			if ev.Events&poll.Out != 0 && w.conns[fd] == c {
-				w.flush(c)
-				w.fill(c, now)
-			}
-		}
-		return w.tick(now)
-	}
-	idle := func() (time.Time, bool) {
-		now := w.r.now()
-		if w.tick(now) {
-			return time.Time{}, true
-		}
-		return w.r.base.Add(time.Duration(w.sched.wake(w.lastCheck, w.stopping))), false
-	}
-	return w.poller.Run(make([]poll.Event, 128), handle, idle)
 }
 
-// tick does what time brings: the phase change, scheduled sends, overdue
-// echoes. It reports whether the worker is done.
-func (w *streamWorker) tick(now int64) bool {
-	if !w.stopping && w.r.phase.Load() == stopping {
-		w.stopping = true
-		for _, c := range w.order {
-			if w.conns[c.fd] == c {
-				w.drain(c)
-			}
-		}
+func (w *streamWorker) ready(fd int, events uint32, now int64) {
+	c := w.conns[fd]
+	if c == nil {
+		return
 	}
-	if !w.stopping {
-		w.sched.release(now, func(i int, at int64) {
-			c := w.order[i]
-			if w.conns[c.fd] != c || c.draining {
-				return
-			}
-			c.due.push(at)
-			w.fill(c, now)
-		})
+	if events&(poll.In|poll.RdHup|poll.Hup|poll.Err) != 0 {
+		w.read(c, now)
 	}
-	if now-w.lastCheck >= int64(checkEvery) {
-		w.lastCheck = now
-		w.overdue(now)
+	if events&poll.Out != 0 && w.conns[fd] == c {
+		w.flush(c)
+		w.fill(c, now)
 	}
-	return w.live == 0
 }
 
-// overdue fails connections that have waited too long for an echo.
-func (w *streamWorker) overdue(now int64) {
+func (w *streamWorker) due(i int, at, now int64) {
+	c := w.order[i]
+	if w.conns[c.fd] != c || c.draining {
+		return
+	}
+	c.due.push(at)
+	w.fill(c, now)
+}
+
+func (w *streamWorker) drainAll() {
+	for _, c := range w.order {
+		if w.conns[c.fd] == c {
+			w.drain(c)
+		}
+	}
+}
+
+// check fails connections that have waited too long for an echo.
+func (w *streamWorker) check(now int64) {
 	limit := int64(w.r.cfg.Timeout)
 	for _, c := range w.order {
 		if w.conns[c.fd] != c || (c.flight.len() == 0 && c.rx == c.sent) {
@@ -344,9 +277,7 @@ func (w *streamWorker) read(c *streamConn, now int64) {
 		for c.flight.len() > 0 && c.rx >= c.queued-int64(c.flight.len()-1)*size {
 			m := c.flight.pop()
 			if m.measured && !w.stopping {
-				w.hist.RecordValue(max(1, now-m.at))
-				w.msgs.Add(1)
-				w.bytes.Add(size)
+				w.record(now-m.at, w.r.cfg.Size)
 			}
 		}
 		w.fill(c, now)
@@ -357,10 +288,11 @@ func (w *streamWorker) read(c *streamConn, now int64) {
 			w.end(c)
 			return
 		}
-		if n < len(w.buf) {
+		if w.byteStream && n < len(w.buf) {
 			return // a short read: the socket is drained for now
 		}
 	}
+	w.unsettled = true // there may be more to read
 }
 
 // eof handles the server closing c.
@@ -401,10 +333,6 @@ func (w *streamWorker) end(c *streamConn) {
 
 // fail counts an error of kind on c and closes it.
 func (w *streamWorker) fail(c *streamConn, kind, what string) {
-	w.errs[kind]++
-	w.r.errs.Add(1)
-	if w.failure == "" {
-		w.failure = fmt.Sprintf("connection %d: %s", c.id, what)
-	}
+	w.countError(kind, fmt.Sprintf("connection %d: %s", c.id, what))
 	w.end(c)
 }

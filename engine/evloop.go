@@ -351,7 +351,7 @@ func (l *evLoop) run() error {
 			l.batch = poll.NewBatch(32, udpBuffer)
 		}
 	}
-	handle := func(events []poll.Event) bool {
+	handle := func(events []poll.Event) poll.After {
 		for _, ev := range events {
 			fd := int(ev.Fd)
 			switch {
@@ -374,7 +374,10 @@ func (l *evLoop) run() error {
 				}
 			}
 		}
-		return l.finished()
+		if l.finished() {
+			return poll.Stop
+		}
+		return poll.Recheck
 	}
 	idle := func() (time.Time, bool) {
 		if l.finished() {

@@ -64,12 +64,34 @@ func New() (*Poller, error) {
 	return p, nil
 }
 
+// After is a handler's word to Run on the batch of events it has served.
+type After int
+
+const (
+	// Recheck: look for more events before parking. Always correct.
+	Recheck After = iota
+	// Settled: the handler served every descriptor in the batch until the
+	// kernel had nothing more for it now (a read came up short of a byte
+	// stream or would block, a write finished or would block). Anything
+	// that becomes ready later raises a new event, so, unless the batch
+	// filled the buffer, Run parks at once, saving an epoll_wait.
+	Settled
+	// Stop: Run returns.
+	Stop
+)
+
 // Run hands ready events to handle until handle or idle says stop, or an
-// error occurs. It fetches events without blocking for as long as there
-// are any; when there are none it calls idle, which does what is due and
-// says when to wake next (zero: only for an event), and parks on the Go
-// runtime's poller until an event or that time.
-func (p *Poller) Run(events []Event, handle func([]Event) (stop bool), idle func() (wake time.Time, stop bool)) error {
+// error occurs. It fetches events without blocking while there are any;
+// when there are none (or handle says the batch left nothing ready) it
+// calls idle, which does what is due and says when to wake next (zero:
+// only for an event), and parks on the Go runtime's poller until an event
+// or that time.
+//
+// Parking is safe only when no ready descriptor is left unserved: the
+// runtime watches epfd edge-triggered, and epfd raises an edge for each
+// new event, never again for one already pending. An empty epoll_wait
+// proves that; a Settled handler vouches for it.
+func (p *Poller) Run(events []Event, handle func([]Event) After, idle func() (wake time.Time, stop bool)) error {
 	rc, err := p.file.SyscallConn()
 	if err != nil {
 		return err
@@ -89,14 +111,17 @@ func (p *Poller) Run(events []Event, handle func([]Event) (stop bool), idle func
 					return true
 				}
 				if n > 0 {
-					if stop = handle(events[:n]); stop {
+					switch handle(events[:n]) {
+					case Stop:
+						stop = true
 						return true
+					case Recheck:
+						continue
 					}
-					continue
+					if n == len(events) {
+						continue // more may be waiting
+					}
 				}
-				// Nothing ready: park, unless idle says otherwise. Parking
-				// only when the ready list is empty is what makes the
-				// runtime's edge-triggered registration of epfd safe.
 				var wake time.Time
 				if wake, stop = idle(); stop {
 					return true

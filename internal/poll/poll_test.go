@@ -1,7 +1,9 @@
 package poll
 
 import (
+	"os"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -55,5 +57,88 @@ func TestPollerWakes(t *testing.T) {
 	p.Drain()
 	if n, err := p.Wait(events, 0); err != nil || n != 0 {
 		t.Fatalf("Wait after Drain: %d events, %v; want none", n, err)
+	}
+}
+
+// TestRunSettled checks that a loop whose handler answers Settled parks
+// without looking again and still wakes for every later event, also when
+// a batch fills the events buffer and leaves events pending.
+func TestRunSettled(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		pairs, batch int
+	}{
+		{"one socket", 1, 8},
+		{"full batches", 3, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			var peers []*os.File
+			for range tc.pairs {
+				fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { unix.Close(fds[0]) })
+				peer := os.NewFile(uintptr(fds[1]), "peer")
+				t.Cleanup(func() { peer.Close() })
+				peers = append(peers, peer)
+				if err := p.Add(fds[0], In); err != nil {
+					t.Fatal(err)
+				}
+			}
+			const rounds = 200
+			want := rounds * tc.pairs
+			echoed := 0
+			buf := make([]byte, 64)
+			handle := func(events []Event) After {
+				for _, ev := range events {
+					n, err := Read(int(ev.Fd), buf) // the peer writes one byte at a time
+					if err != nil || n != 1 {
+						t.Errorf("read: %d, %v", n, err)
+						return Stop
+					}
+					if _, err := Write(int(ev.Fd), buf[:1]); err != nil {
+						t.Errorf("write: %v", err)
+						return Stop
+					}
+					echoed++
+				}
+				if echoed == want {
+					return Stop
+				}
+				return Settled
+			}
+			idle := func() (time.Time, bool) { return time.Time{}, false }
+			done := make(chan error, 1)
+			go func() { done <- p.Run(make([]Event, tc.batch), handle, idle) }()
+
+			for i := range rounds {
+				for _, peer := range peers {
+					if _, err := peer.Write([]byte{byte(i)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for j, peer := range peers {
+					peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+					got := make([]byte, 1)
+					if _, err := peer.Read(got); err != nil || got[0] != byte(i) {
+						t.Fatalf("round %d, socket %d: echo %v, %v: the loop parked with an event unserved", i, j, got, err)
+					}
+				}
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return after the last echo")
+			}
+		})
 	}
 }

@@ -402,16 +402,6 @@ func writeFile(name string, fill func(io.Writer) error) error {
 	return nil
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 // sizeValue is a byte count flag that takes k and m suffixes (powers of 1024).
 type sizeValue struct{ n *int }
 

@@ -84,6 +84,11 @@ func (w *datagramWorker) finish(res *Result, latency *hdrhistogram.Histogram) {
 
 func (w *datagramWorker) serve() error {
 	defer w.close()
+	if len(w.order) == 1 {
+		if err := w.poller.Solo(w.order[0].fd, poll.In); err != nil {
+			return err
+		}
+	}
 	return w.loop(w, len(w.order))
 }
 
@@ -309,6 +314,7 @@ func (w *datagramWorker) end(s *dgramSocket) {
 	}
 	s.pending = nil
 	delete(w.socks, s.fd)
+	w.poller.Unsolo(s.fd)
 	poll.Close(s.fd)
 	w.live--
 }

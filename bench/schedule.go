@@ -36,13 +36,3 @@ func (s *schedule) release(now int64, give func(conn int, at int64)) {
 		give(conn, at)
 	}
 }
-
-// wake is when a worker that last checked its timeouts at lastCheck must
-// next look at its connections (run clock).
-func (s *schedule) wake(lastCheck int64, stopping bool) int64 {
-	wake := lastCheck + int64(checkEvery)
-	if s.on() && !stopping {
-		wake = min(wake, s.due())
-	}
-	return wake
-}

@@ -25,11 +25,8 @@ func TestSchedule(t *testing.T) {
 			t.Fatalf("released %v at %v, want %v at %v", got, at, wantConns, wantAt)
 		}
 	}
-	if w := s.wake(0, false); w != int64(8*time.Millisecond) {
-		t.Errorf("wake = %d, want the next due time, 8 ms", w)
-	}
-	if w := s.wake(0, true); w != int64(checkEvery) {
-		t.Errorf("wake while stopping = %d, want the timeout check, %d", w, int64(checkEvery))
+	if d := s.due(); d != int64(8*time.Millisecond) {
+		t.Errorf("due = %d, want the next message's time, 8 ms", d)
 	}
 	var off schedule
 	off.release(1<<60, func(int, int64) { t.Error("a closed-loop schedule released a message") })

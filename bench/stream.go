@@ -109,6 +109,16 @@ func (w *streamWorker) close() {
 
 func (w *streamWorker) serve() error {
 	defer w.close()
+	if len(w.order) == 1 {
+		c := w.order[0]
+		events := uint32(poll.In | poll.RdHup)
+		if c.out {
+			events |= poll.Out
+		}
+		if err := w.poller.Solo(c.fd, events); err != nil {
+			return err
+		}
+	}
 	return w.loop(w, len(w.order))
 }
 
@@ -327,6 +337,7 @@ func (w *streamWorker) end(c *streamConn) {
 		return // ended already
 	}
 	delete(w.conns, c.fd)
+	w.poller.Unsolo(c.fd)
 	poll.Close(c.fd)
 	w.live--
 }

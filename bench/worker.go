@@ -9,8 +9,9 @@ import (
 	"github.com/sockit/sockit/internal/poll"
 )
 
-// checkEvery is how often a worker looks for echoes overdue past Timeout.
-const checkEvery = 100 * time.Millisecond
+// checkEvery is how often a worker looks for echoes overdue past Timeout,
+// and how often the run's clock samples and wakes the workers.
+const checkEvery = time.Second
 
 // readRounds bounds the reads a worker makes on one socket per event, so
 // that one busy socket cannot starve the others.
@@ -116,7 +117,10 @@ func (w *eventWorker) loop(s sockets, n int) error {
 		if w.tick(s, now) {
 			return time.Time{}, true
 		}
-		return w.r.base.Add(time.Duration(w.sched.wake(w.lastCheck, w.stopping))), false
+		if !w.sched.on() || w.stopping {
+			return time.Time{}, false // the run's clock wakes it for timeouts
+		}
+		return w.r.base.Add(time.Duration(w.sched.due())), false
 	}
 	return w.poller.Run(make([]poll.Event, 128), handle, idle)
 }

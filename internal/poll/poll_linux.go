@@ -5,6 +5,8 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -31,6 +33,16 @@ type Poller struct {
 	epfd int
 	wake int
 	file *os.File // epfd, registered with the Go runtime's poller
+
+	// solo, when set, is a dup of the loop's one socket, soloFD, registered
+	// with the runtime's poller: Run parks on it while soloOut is false
+	// (see Solo). Only the goroutine running the loop changes these; Wake
+	// reads solo under mu.
+	solo    *os.File
+	soloFD  int
+	soloOut bool
+	retired *os.File    // a solo file to close once Run is out of its read
+	woken   atomic.Bool // Wake was called while solo was set
 
 	mu     sync.RWMutex
 	closed bool
@@ -85,69 +97,109 @@ const (
 // when there are none (or handle says the batch left nothing ready) it
 // calls idle, which does what is due and says when to wake next (zero:
 // only for an event), and parks on the Go runtime's poller until an event
-// or that time.
+// or that time. events must have room for two.
 //
 // Parking is safe only when no ready descriptor is left unserved: the
 // runtime watches epfd edge-triggered, and epfd raises an edge for each
 // new event, never again for one already pending. An empty epoll_wait
 // proves that; a Settled handler vouches for it.
 func (p *Poller) Run(events []Event, handle func([]Event) After, idle func() (wake time.Time, stop bool)) error {
-	rc, err := p.file.SyscallConn()
+	ep, err := newParking(p.file)
 	if err != nil {
 		return err
 	}
-	var deadline time.Time // the wake time set on the file, to set it only on change
+	var solo *parking
 	for {
 		var stop bool
 		var werr error
-		err := rc.Read(func(fd uintptr) bool {
-			for {
-				n, err := unix.EpollWait(int(fd), events, 0)
-				if errors.Is(err, unix.EINTR) {
-					continue
+		if p.solo != nil && !p.soloOut && len(events) >= 2 {
+			if solo == nil || solo.file != p.solo {
+				if solo, err = newParking(p.solo); err != nil {
+					return err
 				}
-				if err != nil {
-					werr = os.NewSyscallError("epoll_wait", err)
-					return true
-				}
-				if n > 0 {
-					switch handle(events[:n]) {
-					case Stop:
-						stop = true
-						return true
-					case Recheck:
+			}
+			err = solo.read(func() bool { return p.serveSolo(solo, events, handle, idle, &stop) })
+		} else {
+			err = ep.read(func() bool {
+				for {
+					n, err := unix.EpollWait(p.epfd, events, 0)
+					if errors.Is(err, unix.EINTR) {
 						continue
 					}
-					if n == len(events) {
-						continue // more may be waiting
+					if err != nil {
+						werr = os.NewSyscallError("epoll_wait", err)
+						return true
 					}
+					if n > 0 {
+						after := handle(events[:n])
+						p.closeRetired()
+						switch {
+						case after == Stop:
+							stop = true
+							return true
+						case p.solo != nil && !p.soloOut:
+							return true // park on the solo socket from now on
+						case after == Recheck || n == len(events):
+							continue // more may be waiting
+						}
+					}
+					var wake time.Time
+					if wake, stop = idle(); stop {
+						return true
+					}
+					ep.setWake(wake)
+					return false
 				}
-				var wake time.Time
-				if wake, stop = idle(); stop {
-					return true
-				}
-				if !wake.Equal(deadline) {
-					p.file.SetReadDeadline(wake)
-					deadline = wake
-				}
-				return false
-			}
-		})
+			})
+		}
+		p.closeRetired()
 		switch {
 		case werr != nil:
 			return werr
 		case stop:
 			return nil
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			// The wake time came. Clear it here: while it stands, the
-			// runtime returns at once without calling the function, so
-			// idle would never get to set the next one.
-			p.file.SetReadDeadline(time.Time{})
-			deadline = time.Time{}
 		case err != nil:
 			return err
 		}
 	}
+}
+
+// parking is a file Run parks on, and the wake time set on it.
+type parking struct {
+	file     *os.File
+	rc       syscall.RawConn
+	deadline time.Time
+}
+
+func newParking(f *os.File) (*parking, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	return &parking{file: f, rc: rc}, nil
+}
+
+// setWake sets the file's read deadline to wake, if that is new.
+func (k *parking) setWake(wake time.Time) {
+	if !wake.Equal(k.deadline) {
+		k.file.SetReadDeadline(wake)
+		k.deadline = wake
+	}
+}
+
+// read calls f, and again each time the file is readable, until f returns
+// true or the wake time comes.
+func (k *parking) read(f func() (done bool)) error {
+	err := k.rc.Read(func(uintptr) bool { return f() })
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The wake time came. Clear it here: while it stands, the runtime
+		// returns at once without calling f, so idle would never get to
+		// set the next one.
+		k.file.SetReadDeadline(time.Time{})
+		k.deadline = time.Time{}
+		return nil
+	}
+	return err
 }
 
 // WakeFD is the descriptor whose readiness means Wake was called.
@@ -161,6 +213,9 @@ func (p *Poller) Add(fd int, events uint32) error {
 
 // Mod changes the events watched on fd.
 func (p *Poller) Mod(fd int, events uint32) error {
+	if p.solo != nil && fd == p.soloFD {
+		p.soloOut = events&Out != 0
+	}
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
 	return os.NewSyscallError("epoll_ctl", unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, &ev))
 }
@@ -190,6 +245,12 @@ func (p *Poller) Wake() error {
 	if p.closed {
 		return nil
 	}
+	if p.solo != nil {
+		// Run may be parked on the solo socket: a deadline in the past
+		// makes it return, and woken says why.
+		p.woken.Store(true)
+		p.solo.SetReadDeadline(time.Unix(1, 0))
+	}
 	var one = [8]byte{1}
 	_, err := unix.Write(p.wake, one[:])
 	if errors.Is(err, unix.EAGAIN) {
@@ -217,6 +278,12 @@ func (p *Poller) Close() error {
 	if p.file != nil {
 		closeEpoll = p.file.Close
 	}
+	for _, f := range []*os.File{p.solo, p.retired} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	p.solo, p.retired = nil, nil
 	return errors.Join(unix.Close(p.wake), closeEpoll())
 }
 

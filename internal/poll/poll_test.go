@@ -142,3 +142,98 @@ func TestRunSettled(t *testing.T) {
 		})
 	}
 }
+
+// TestRunSolo checks a loop parked on its one socket (Solo): every echo
+// wakes it, Wake wakes it, and it keeps serving when, halfway, the socket
+// stops being solo or is watched for output too (Run parks on epfd then).
+func TestRunSolo(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		halfway func(p *Poller, fd int) error
+	}{
+		{"solo throughout", func(*Poller, int) error { return nil }},
+		{"unsolo halfway", func(p *Poller, fd int) error { p.Unsolo(fd); return nil }},
+		{"output watched halfway", func(p *Poller, fd int) error { return p.Mod(fd, In|Out) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fds[0])
+			peer := os.NewFile(uintptr(fds[1]), "peer")
+			defer peer.Close()
+			fd := fds[0]
+			if err := p.Add(fd, In); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Solo(fd, In); err != nil {
+				t.Fatal(err)
+			}
+			const rounds = 200
+			echoed := 0
+			buf := make([]byte, 64)
+			handle := func(events []Event) After {
+				for _, ev := range events {
+					switch {
+					case int(ev.Fd) == p.WakeFD():
+						p.Drain()
+						if echoed == rounds {
+							return Stop
+						}
+					case ev.Events&In != 0:
+						n, err := Read(fd, buf)
+						if err == unix.EAGAIN {
+							continue // a wake, or output readiness, with nothing to read
+						}
+						if err != nil || n != 1 {
+							t.Errorf("read: %d, %v", n, err)
+							return Stop
+						}
+						if _, err := Write(fd, buf[:1]); err != nil {
+							t.Errorf("write: %v", err)
+							return Stop
+						}
+						if echoed++; echoed == rounds/2 {
+							if err := tc.halfway(p, fd); err != nil {
+								t.Errorf("halfway: %v", err)
+								return Stop
+							}
+						}
+					}
+				}
+				return Settled
+			}
+			idle := func() (time.Time, bool) { return time.Time{}, false }
+			done := make(chan error, 1)
+			go func() { done <- p.Run(make([]Event, 8), handle, idle) }()
+
+			peer.SetDeadline(time.Now().Add(10 * time.Second))
+			for i := range rounds {
+				got := []byte{0}
+				if _, err := peer.Write([]byte{byte(i)}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := peer.Read(got); err != nil || got[0] != byte(i) {
+					t.Fatalf("round %d: echo %v, %v", i, got, err)
+				}
+			}
+			if err := p.Wake(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return after Wake")
+			}
+		})
+	}
+}

@@ -11,7 +11,8 @@
 //	-                         (standard input and output)
 //
 // Socket options follow a '?': reuseport, nodelay, rcvbuf, sndbuf, ttl,
-// backlog and bind (the source address of a dial), as in
+// backlog, bind (the source address of a dial), and listen or dial (the
+// role, where a command lets either side take either), as in
 // "tcp://127.0.0.1:0?backlog=16&rcvbuf=256k".
 //
 // [Parse] turns text into an [Endpoint]; [Endpoint.Listen],

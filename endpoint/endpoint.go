@@ -47,7 +47,18 @@ type Options struct {
 	// Bind is the local address a dial binds before connecting: "host",
 	// "host:port" or ":port" for TCP and UDP, a path or "@name" for Unix.
 	Bind string
+	// Role overrides the role a command gives the endpoint: RoleListen
+	// ("?listen") or RoleDial ("?dial"). Empty: the command decides.
+	Role Role
 }
+
+// Role is whether an endpoint listens or dials.
+type Role string
+
+const (
+	RoleListen Role = "listen"
+	RoleDial   Role = "dial"
+)
 
 // Type reports which kind of socket the endpoint opens: socket.Stream for
 // tcp* and unix, socket.Datagram for udp* and unixgram, socket.SeqPacket for
@@ -118,6 +129,9 @@ func (o Options) query() string {
 	}
 	if o.Bind != "" {
 		parts = append(parts, "bind="+o.Bind)
+	}
+	if o.Role != "" {
+		parts = append(parts, string(o.Role))
 	}
 	return strings.Join(parts, "&")
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // optionNames lists the options in the order errors name them.
-const optionNames = "reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind"
+const optionNames = "reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind, listen, dial"
 
 // maxBuffer bounds rcvbuf and sndbuf: the kernel caps them far lower
 // (net.core.rmem_max, wmem_max), so anything larger is surely a typo.
@@ -54,6 +54,14 @@ func parseOptions(network, query string) (Options, string) {
 				return Options{}, fmt.Sprintf("option bind=%s: %v", value, err)
 			}
 			o.Bind = value
+		case "listen", "dial":
+			if hasValue {
+				return Options{}, fmt.Sprintf("option %s takes no value", name)
+			}
+			if o.Role != "" {
+				return Options{}, "options listen and dial exclude each other"
+			}
+			o.Role = Role(name)
 		}
 		if reason != "" {
 			return Options{}, reason
@@ -67,7 +75,7 @@ func optionApplies(network, name string) string {
 	inet := !isUnixNetwork(network)
 	tcp := strings.HasPrefix(network, "tcp")
 	switch name {
-	case "rcvbuf", "sndbuf", "bind":
+	case "rcvbuf", "sndbuf", "bind", "listen", "dial":
 		return ""
 	case "reuseport", "ttl":
 		if inet {

@@ -48,6 +48,8 @@ func TestParse(t *testing.T) {
 		{"udp6 bind", "udp6://[::1]:9?bind=[::1]", Endpoint{Network: "udp6", Address: "[::1]:9", Options: Options{Bind: "[::1]"}}},
 		{"unix options", "unix:@x?backlog=4&rcvbuf=1024", Endpoint{Network: "unix", Address: "@x", Options: Options{Backlog: 4, RecvBuffer: 1024}}},
 		{"unixgram bind", "unixgram:/tmp/c?bind=@me", Endpoint{Network: "unixgram", Address: "/tmp/c", Options: Options{Bind: "@me"}}},
+		{"listen role", "tcp://:7?listen", Endpoint{Network: "tcp", Address: ":7", Options: Options{Role: RoleListen}}},
+		{"dial role", "unix:@s?dial", Endpoint{Network: "unix", Address: "@s", Options: Options{Role: RoleDial}}},
 		{"empty option items", "tcp://h:1?&ttl=5&", Endpoint{Network: "tcp", Address: "h:1", Options: Options{TTL: 5}}},
 	}
 	for _, tt := range tests {
@@ -113,6 +115,8 @@ func TestParseErrors(t *testing.T) {
 		{"ttl on unix", "unix:/x?ttl=1", "ttl applies to tcp and udp, not unix"},
 		{"reuseport on unixgram", "unixgram:/x?reuseport", "reuseport applies to tcp and udp"},
 		{"nodelay on udp", "udp://h:1?nodelay", "nodelay applies to tcp, not udp"},
+		{"listen and dial", "tcp://h:1?listen&dial", "listen and dial exclude each other"},
+		{"listen with a value", "tcp://h:1?listen=1", "option listen takes no value"},
 		{"backlog on udp", "udp://h:1?backlog=1", "backlog applies to listening"},
 		{"backlog on unixgram", "unixgram:/x?backlog=1", "backlog applies to listening"},
 		{"bad bool", "tcp://h:1?nodelay=maybe", "nodelay=maybe: want 1 or 0"},

@@ -45,7 +45,8 @@ Addresses:
   unix:///run/app.sock   unix:rel/app.sock   unix:@abstract-name
   unixgram:/tmp/g.sock   unixpacket:@seq
   -                      standard input and output
-Options follow '?': reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind
+Options follow '?': reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind,
+  listen, dial (which side listens, in relay)
   e.g. tcp://127.0.0.1:0?backlog=16&rcvbuf=256k
 
 Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address).`,

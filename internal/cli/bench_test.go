@@ -385,8 +385,8 @@ func TestBenchUsage(t *testing.T) {
 		{"unknown engine", []string{"-n", "10", "--engine", "nope"}, `unknown engine "nope"`},
 		{"ADDR without port", []string{"-n", "10", "127.0.0.1"}, `bad address "127.0.0.1"`},
 		{"ADDR bad scheme", []string{"-n", "10", "bogus://x"}, `bad address "bogus://x"`},
-		{"two ADDRs", []string{"-n", "10", "tcp://127.0.0.1:1", "tcp://127.0.0.1:2"}, "accepts between 0 and 1 arg(s)"},
-		{"merge nothing", []string{"merge"}, "sockit bench merge: accepts between 1 and 1024 arg(s)"},
+		{"two ADDRs", []string{"-n", "10", "tcp://127.0.0.1:1", "tcp://127.0.0.1:2"}, "sockit bench wants at most 1 argument, got 2"},
+		{"merge nothing", []string{"merge"}, "sockit bench merge wants 1 to 1024 arguments, got 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

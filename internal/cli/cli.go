@@ -66,6 +66,7 @@ Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address
 		newDemoCmd(stdio),
 		newServeCmd(stdio),
 		newConnectCmd(stdio),
+		newRelayCmd(stdio),
 		newBenchCmd(stdio),
 		newInfoCmd(stdio),
 		newVersionCmd(stdio),

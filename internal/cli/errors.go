@@ -41,10 +41,19 @@ func parseEndpoint(s string) (endpoint.Endpoint, error) {
 // argsBetween is cobra.RangeArgs whose errors are usage errors.
 func argsBetween(lo, hi int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.RangeArgs(lo, hi)(cmd, args); err != nil {
-			return usageErrorf("%s: %v (see %s --help)", cmd.CommandPath(), err, cmd.CommandPath())
+		if len(args) >= lo && len(args) <= hi {
+			return nil
 		}
-		return nil
+		want := fmt.Sprintf("%d to %d arguments", lo, hi)
+		switch {
+		case lo == hi && lo == 1:
+			want = "1 argument"
+		case lo == hi:
+			want = fmt.Sprintf("%d arguments", lo)
+		case lo == 0 && hi == 1:
+			want = "at most 1 argument"
+		}
+		return usageErrorf("%s wants %s, got %d (see %s --help)", cmd.CommandPath(), want, len(args), cmd.CommandPath())
 	}
 }
 

@@ -55,7 +55,7 @@ func TestErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2,
 			`sockit: unknown command "frobnicate" for "sockit"`},
 		{"missing argument", []string{"connect"}, 2,
-			"sockit: sockit connect: accepts between 1 and 1 arg(s), received 0 (see sockit connect --help)"},
+			"sockit: sockit connect wants 1 argument, got 0 (see sockit connect --help)"},
 		{"bad log format", []string{"serve", "--log-format", "xml", "tcp://127.0.0.1:0"}, 2,
 			`sockit: --log-format "xml": want text or json`},
 		{"unknown engine", []string{"serve", "--engine", "fibers"}, 2,

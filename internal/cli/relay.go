@@ -1,0 +1,192 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/relay"
+	"github.com/sockit/sockit/socket"
+)
+
+type relayOptions struct {
+	keep    bool
+	verbose bool
+}
+
+func newRelayCmd(stdio IO) *cobra.Command {
+	opts := relayOptions{}
+	cmd := &cobra.Command{
+		Use:   "relay [flags] ADDR-A ADDR-B",
+		Short: "Join two endpoints in both directions (socat)",
+		Long: `relay joins two stream endpoints (tcp, tcp4, tcp6, unix) in both directions.
+
+ADDR-A listens and ADDR-B dials, unless an address says otherwise with
+?listen or ?dial. Each connection accepted on a listening side is joined to
+a new connection on the other: dialled then, or accepted in turn if both
+sides listen. A listener's bound address is printed first.
+
+When one side ends its stream (closes, or shuts down its write side), relay
+shuts down the write side of the other and keeps copying the other way, so
+each peer reads all the other sent, then end-of-file. The pairing ends when
+both ways have ended; a reset or error on either side closes both. Between
+TCP connections, and between TCP and Unix ones, the bytes move by splice(2)
+without entering user space.
+
+Without -k relay joins one pair and exits: 0 if both ways ended cleanly, 1 on
+a network error. With -k it keeps accepting until interrupted.`,
+		Example: `  sockit relay :8080 127.0.0.1:80                  # forward a port
+  sockit relay -k unix:/tmp/app.sock tcp://10.0.0.2:5432
+  sockit relay -k -v tcp6://[::]:7000 tcp4://127.0.0.1:7000
+  sockit relay 'tcp://127.0.0.1:9000?dial' 'tcp://:9001?listen'`,
+		Args: argsBetween(2, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRelay(cmd.Context(), args, opts, stdio)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&opts.keep, "keep-open", "k", false, "keep accepting: join every connection, each to its own on the other side")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "print each pairing and, when it ends, its byte counts on standard error")
+	return cmd
+}
+
+// relaySide is one side of a relay: a listener to accept from, or an
+// endpoint to dial.
+type relaySide struct {
+	ep endpoint.Endpoint
+	ln net.Listener // nil: dial
+}
+
+// open connects this side once: accepts or dials.
+func (s *relaySide) open(ctx context.Context) (relay.Conn, error) {
+	var c net.Conn
+	var err error
+	if s.ln != nil {
+		c, err = s.ln.Accept()
+	} else {
+		c, err = s.ep.Dial(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rc, ok := c.(relay.Conn)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("relay %s: %T cannot shut down its write side", s.ep, c)
+	}
+	return rc, nil
+}
+
+func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) error {
+	var sides [2]*relaySide
+	for i, arg := range args {
+		ep, err := parseEndpoint(arg)
+		if err != nil {
+			return err
+		}
+		if ep.Type() != socket.Stream {
+			return usageErrorf("relay %s: only stream endpoints (tcp, tcp4, tcp6, unix) can be relayed yet", arg)
+		}
+		listen := i == 0
+		switch ep.Options.Role {
+		case endpoint.RoleListen:
+			listen = true
+		case endpoint.RoleDial:
+			listen = false
+		}
+		sides[i] = &relaySide{ep: ep}
+		if listen {
+			ln, err := ep.Listen(ctx)
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			sides[i].ln = ln
+			fmt.Fprintf(stdio.Out, "listening on %s\n", endpoint.FromAddr(ep.Network, ln.Addr()))
+		}
+	}
+	a, b := sides[0], sides[1]
+	if a.ln == nil && b.ln == nil && opts.keep {
+		return usageErrorf("relay -k: one side must listen, or relay would dial both forever")
+	}
+	// Stop accepting when ctx ends; pairings in progress end with it too.
+	stop := context.AfterFunc(ctx, func() {
+		for _, s := range sides {
+			if s.ln != nil {
+				s.ln.Close()
+			}
+		}
+	})
+	defer stop()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for n := 1; ; n++ {
+		ca, err := a.open(ctx)
+		if err != nil {
+			return acceptError(ctx, err)
+		}
+		pairing := func() error {
+			cb, err := b.open(ctx)
+			if err != nil {
+				ca.Close()
+				return acceptError(ctx, err)
+			}
+			if opts.verbose {
+				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s <-> %s\n", n, endpoint.TupleOf(ca.(net.Conn)), endpoint.TupleOf(cb.(net.Conn)))
+			}
+			st, err := relay.Join(ctx, ca, cb)
+			if opts.verbose {
+				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s\n", n, relayStatus(st, err))
+			}
+			if ctx.Err() != nil {
+				return nil // interrupted by the user
+			}
+			return err
+		}
+		switch {
+		case !opts.keep:
+			return pairing()
+		case b.ln != nil:
+			// Both sides listen: pair their connections one at a time.
+			if err := pairing(); err != nil {
+				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %v\n", n, err)
+			}
+		default:
+			wg.Go(func() {
+				if err := pairing(); err != nil {
+					fmt.Fprintf(stdio.Err, "sockit: relay #%d: %v\n", n, err)
+				}
+			})
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// acceptError is err, or nil if it only says the user stopped relay.
+func acceptError(ctx context.Context, err error) error {
+	if ctx.Err() != nil && (errors.Is(err, net.ErrClosed) || errors.Is(err, context.Canceled)) {
+		return nil
+	}
+	return err
+}
+
+// relayStatus is the end-of-pairing line: bytes each way, who ended first,
+// why it ended.
+func relayStatus(st relay.Stats, err error) string {
+	line := fmt.Sprintf("%d bytes a->b, %d bytes b->a", st.AToB, st.BToA)
+	switch {
+	case err != nil:
+		return line + "; ended by " + err.Error()
+	case st.FirstEnd != "":
+		return line + "; " + string(st.FirstEnd) + " ended first, then both"
+	}
+	return line
+}

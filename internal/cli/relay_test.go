@@ -1,0 +1,313 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/internal/testnet"
+)
+
+// relayProc is a running "sockit relay".
+type relayProc struct {
+	cmd       *exec.Cmd
+	listening []endpoint.Endpoint // what it printed, in order
+	stderr    *bytes.Buffer
+}
+
+var listeningLine = regexp.MustCompile(`^listening on (\S+)$`)
+
+// startRelay starts "sockit relay args..." and waits for want listening lines.
+func startRelay(t *testing.T, want int, args ...string) *relayProc {
+	t.Helper()
+	cmd := exec.CommandContext(testnet.Context(t), sockitBin, append([]string{"relay"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &relayProc{cmd: cmd, stderr: &bytes.Buffer{}}
+	cmd.Stderr = p.stderr // read only after the process has exited
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	for len(p.listening) < want {
+		if !sc.Scan() {
+			cmd.Wait()
+			t.Fatalf("relay %v exited before listening: %s", args, p.stderr)
+		}
+		m := listeningLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			t.Fatalf("unexpected relay output %q", sc.Text())
+		}
+		ep, err := endpoint.Parse(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.listening = append(p.listening, ep)
+	}
+	go io.Copy(io.Discard, stdout)
+	return p
+}
+
+// wait returns the exit code, within a deadline.
+func (p *relayProc) wait(t *testing.T) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(15 * time.Second):
+		t.Fatalf("relay did not exit; stderr: %s", p.stderr)
+	}
+	return -1
+}
+
+// listenFor opens a listener for the test's own server side of network.
+func listenFor(t *testing.T, network, name string) (net.Listener, string) {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	var addr string
+	switch network {
+	case "unix":
+		path := filepath.Join(testnet.SocketDir(t), name)
+		ln, err = net.Listen("unix", path)
+		addr = "unix:" + path
+	case "tcp6":
+		ln, err = net.Listen("tcp6", "[::1]:0")
+		if err == nil {
+			addr = "tcp6://" + ln.Addr().String()
+		}
+	default:
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		if err == nil {
+			addr = "tcp://" + ln.Addr().String()
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln, addr
+}
+
+// relayListenAddr is where relay should listen for the client on network.
+func relayListenAddr(t *testing.T, network string) string {
+	switch network {
+	case "unix":
+		return "unix:" + filepath.Join(testnet.SocketDir(t), "relay.sock")
+	case "tcp6":
+		return "tcp6://[::1]:0"
+	}
+	return "tcp://127.0.0.1:0"
+}
+
+// exchange runs one client through the relay to the server: the client
+// sends request and half-closes; the server reads it all, replies after
+// the client's end-of-file, and closes; the client reads the reply.
+func exchange(t *testing.T, client net.Conn, server net.Listener, request, reply []byte) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	got := make(chan []byte, 1)
+	go func() {
+		defer close(got)
+		c, err := server.Accept()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(deadline)
+		b, err := io.ReadAll(c)
+		if err != nil {
+			t.Errorf("server read: %v", err)
+			return
+		}
+		got <- b
+		if _, err := c.Write(reply); err != nil {
+			t.Errorf("server reply after the client's end-of-file: %v", err)
+		}
+	}()
+	client.SetDeadline(deadline)
+	go func() {
+		client.Write(request)
+		client.(interface{ CloseWrite() error }).CloseWrite()
+	}()
+	back, err := io.ReadAll(client)
+	if err != nil {
+		t.Fatalf("client read: %v", err)
+	}
+	if b := <-got; !bytes.Equal(b, request) {
+		t.Fatalf("the server read %d bytes, want the %d sent, byte for byte", len(b), len(request))
+	}
+	if !bytes.Equal(back, reply) {
+		t.Fatalf("the client read %d bytes, want the %d replied, byte for byte", len(back), len(reply))
+	}
+}
+
+func pattern(n int, salt byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7) ^ salt
+	}
+	return b
+}
+
+// TestRelayStreamPairs relays one connection across every pair of stream
+// types, with half-close both ways, and checks the -v status line.
+func TestRelayStreamPairs(t *testing.T) {
+	networks := []string{"tcp", "tcp6", "unix"}
+	for _, from := range networks {
+		for _, to := range networks {
+			t.Run(from+"-"+to, func(t *testing.T) {
+				if from == "tcp6" || to == "tcp6" {
+					testnet.SkipWithoutIPv6(t, "tcp6")
+				}
+				server, serverAddr := listenFor(t, to, "server.sock")
+				p := startRelay(t, 1, "-v", relayListenAddr(t, from), serverAddr)
+				client, err := p.listening[0].Dial(testnet.Context(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer client.Close()
+				request, reply := pattern(300_000, 1), pattern(200_003, 2)
+				exchange(t, client, server, request, reply)
+				if code := p.wait(t); code != 0 {
+					t.Fatalf("relay exit %d: %s", code, p.stderr)
+				}
+				status := fmt.Sprintf("%d bytes a->b, %d bytes b->a; a ended first, then both", len(request), len(reply))
+				if !strings.Contains(p.stderr.String(), status) {
+					t.Errorf("stderr lacks %q:\n%s", status, p.stderr)
+				}
+			})
+		}
+	}
+}
+
+// TestRelayKeepOpen: with -k, three clients at once each get their own
+// connection to the server and their own bytes back.
+func TestRelayKeepOpen(t *testing.T) {
+	backend, backendAddr := listenFor(t, "tcp", "")
+	go func() { // an echo server, one goroutine per connection
+		for {
+			c, err := backend.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				io.Copy(c, c)
+			}()
+		}
+	}()
+	p := startRelay(t, 1, "-k", "unix:"+filepath.Join(testnet.SocketDir(t), "k.sock"), backendAddr)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			c, err := p.listening[0].Dial(testnet.Context(t))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			msg := pattern(100_000, byte(i+1))
+			go func() {
+				c.Write(msg)
+				c.(*net.UnixConn).CloseWrite()
+			}()
+			back, err := io.ReadAll(c)
+			if err != nil || !bytes.Equal(back, msg) {
+				t.Errorf("client %d: %d bytes back (%v), want its own %d", i, len(back), err, len(msg))
+			}
+		})
+	}
+	wg.Wait()
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t); code != 0 {
+		t.Errorf("relay -k after SIGINT: exit %d: %s", code, p.stderr)
+	}
+}
+
+// TestRelayBothListen: ?listen on the second address makes relay accept on
+// both and join the two connections.
+func TestRelayBothListen(t *testing.T) {
+	p := startRelay(t, 2, "tcp://127.0.0.1:0", "tcp://127.0.0.1:0?listen")
+	a, err := p.listening[0].Dial(testnet.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := p.listening[1].Dial(testnet.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.SetDeadline(time.Now().Add(10 * time.Second))
+	a.Write([]byte("ping"))
+	a.(*net.TCPConn).CloseWrite()
+	got, err := io.ReadAll(b)
+	if err != nil || string(got) != "ping" {
+		t.Fatalf("b read %q, %v; want ping then end-of-file", got, err)
+	}
+	b.Close()
+	if code := p.wait(t); code != 0 {
+		t.Errorf("relay exit %d: %s", code, p.stderr)
+	}
+}
+
+func TestRelayErrors(t *testing.T) {
+	// A port nothing listens on: the dial fails once a client comes.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := "tcp://" + ln.Addr().String()
+	ln.Close()
+	p := startRelay(t, 1, "tcp://127.0.0.1:0", closed)
+	c, err := p.listening[0].Dial(testnet.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if code := p.wait(t); code != 1 {
+		t.Errorf("relay to a closed port: exit %d, want 1", code)
+	}
+	if msg := p.stderr.String(); !strings.Contains(msg, "connection refused") || strings.Count(msg, "\n") != 1 {
+		t.Errorf("stderr %q, want one line saying connection refused", msg)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"udp://127.0.0.1:0", closed}, "only stream endpoints"},
+		{[]string{"-k", "tcp://127.0.0.1:1?dial", closed}, "one side must listen"},
+		{[]string{"tcp://127.0.0.1:0"}, "sockit relay wants 2 arguments, got 1"},
+		{[]string{"tcp://127.0.0.1:0?listen&dial", closed}, "exclude each other"},
+	} {
+		r := sockit(t, "", append([]string{"relay"}, tc.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("relay %v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}

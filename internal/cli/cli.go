@@ -67,6 +67,7 @@ Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address
 		newServeCmd(stdio),
 		newConnectCmd(stdio),
 		newRelayCmd(stdio),
+		newScanCmd(stdio),
 		newBenchCmd(stdio),
 		newInfoCmd(stdio),
 		newVersionCmd(stdio),

@@ -10,15 +10,22 @@ import (
 // Stdio is the Network of the endpoint "-": standard input and output.
 const Stdio = "-"
 
+// Exec is the Network of "exec:COMMAND": a program whose standard input
+// and output are the stream. Address is the command line, split into words
+// as a shell would (spaces, 'single' and "double" quotes, backslashes) but
+// with nothing expanded: write exec:sh -c '...' for a shell.
+const Exec = "exec"
+
 // Endpoint is one parsed address. The zero Endpoint is not usable; get one
 // from Parse.
 type Endpoint struct {
 	// Network is Go's network name: tcp, tcp4, tcp6, udp, udp4, udp6, unix,
-	// unixgram or unixpacket; or Stdio.
+	// unixgram or unixpacket; or Stdio or Exec.
 	Network string
 	// Address is what net.Dial and net.Listen take for Network: "host:port"
 	// (IPv6 hosts in brackets) for TCP and UDP, a path or "@name" (Linux
-	// abstract namespace) for Unix sockets. Empty for Stdio.
+	// abstract namespace) for Unix sockets. Empty for Stdio; the command
+	// line for Exec.
 	Address string
 	// Options are the socket options given after '?'.
 	Options Options
@@ -62,7 +69,7 @@ const (
 
 // Type reports which kind of socket the endpoint opens: socket.Stream for
 // tcp* and unix, socket.Datagram for udp* and unixgram, socket.SeqPacket for
-// unixpacket, and 0 for Stdio.
+// unixpacket, and 0 for Stdio and Exec.
 func (e Endpoint) Type() socket.Type {
 	switch e.Network {
 	case "tcp", "tcp4", "tcp6", "unix":
@@ -75,6 +82,15 @@ func (e Endpoint) Type() socket.Type {
 	return 0
 }
 
+// Command is an exec: endpoint's program and arguments (see Exec).
+func (e Endpoint) Command() []string {
+	if e.Network != Exec {
+		return nil
+	}
+	words, _ := splitWords(e.Address) // Parse has checked it
+	return words
+}
+
 // IsUnix reports whether the endpoint is a Unix domain socket.
 func (e Endpoint) IsUnix() bool { return isUnixNetwork(e.Network) }
 
@@ -85,8 +101,11 @@ func (e Endpoint) IsAbstract() bool { return e.IsUnix() && strings.HasPrefix(e.A
 // String returns the endpoint in the grammar's canonical form, which Parse
 // reads back to an equal Endpoint.
 func (e Endpoint) String() string {
-	if e.Network == Stdio {
+	switch e.Network {
+	case Stdio:
 		return Stdio
+	case Exec:
+		return Exec + ":" + e.Address
 	}
 	var b strings.Builder
 	b.WriteString(e.Network)

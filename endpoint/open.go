@@ -54,7 +54,7 @@ func (e Endpoint) Listen(ctx context.Context) (net.Listener, error) {
 // file is removed on Close.
 func (e Endpoint) ListenPacket(ctx context.Context) (net.PacketConn, error) {
 	if e.Type() != socket.Datagram {
-		if e.Network == Stdio {
+		if e.Network == Stdio || e.Network == Exec {
 			return nil, e.opError("listen", ErrNotSocket)
 		}
 		return nil, e.opError("listen", fmt.Errorf("%s is not a datagram network: use Listen", e.Network))

@@ -66,6 +66,17 @@ func parse(s string) (Endpoint, string) {
 	if s == "-" {
 		return Endpoint{Network: Stdio}, ""
 	}
+	if cmd, ok := strings.CutPrefix(s, Exec+":"); ok {
+		// Everything after the colon is the command, '?' and all.
+		words, reason := splitWords(cmd)
+		if reason != "" {
+			return Endpoint{}, reason
+		}
+		if len(words) == 0 {
+			return Endpoint{}, "exec: needs a command, as in exec:cat"
+		}
+		return Endpoint{Network: Exec, Address: cmd}, ""
+	}
 	main, query, hasQuery := strings.Cut(s, "?")
 	network, rest, reason := splitScheme(main)
 	if reason != "" {
@@ -267,4 +278,58 @@ func checkPort(port string) string {
 		return fmt.Sprintf("port %q is not a number from 0 to 65535", port)
 	}
 	return ""
+}
+
+// splitWords splits a command line into words as a shell would, without
+// expanding anything: white space separates words; 'single quotes' keep
+// everything; "double quotes" keep everything but \" and \\; a backslash
+// outside quotes keeps the next character.
+func splitWords(s string) ([]string, string) {
+	var words []string
+	var word strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, word.String())
+				word.Reset()
+				inWord = false
+			}
+		case c == '\'':
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return nil, "exec: unterminated ' quote"
+			}
+			word.WriteString(s[i+1 : i+1+end])
+			i += 1 + end
+			inWord = true
+		case c == '"':
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
+					i++
+				}
+				word.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, `exec: unterminated " quote`
+			}
+			inWord = true
+		case c == '\\':
+			if i+1 < len(s) {
+				i++
+				word.WriteByte(s[i])
+			}
+			inWord = true
+		default:
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	return words, ""
 }

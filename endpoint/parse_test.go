@@ -38,6 +38,7 @@ func TestParse(t *testing.T) {
 		{"shorthand :port", ":7777", Endpoint{Network: "tcp", Address: ":7777"}},
 		{"shorthand ipv6", "[::1]:80", Endpoint{Network: "tcp", Address: "[::1]:80"}},
 		{"stdio", "-", Endpoint{Network: Stdio}},
+		{"exec", "exec:grep -c a?b", Endpoint{Network: Exec, Address: "grep -c a?b"}},
 		{"all tcp options", "tcp://127.0.0.1:0?reuseport&nodelay=0&rcvbuf=256k&sndbuf=4m&ttl=64&backlog=16&bind=127.0.0.2",
 			Endpoint{Network: "tcp", Address: "127.0.0.1:0", Options: Options{
 				ReusePort: true, NoDelay: ptr(false), RecvBuffer: 256 << 10, SendBuffer: 4 << 20, TTL: 64, Backlog: 16, Bind: "127.0.0.2",
@@ -103,6 +104,7 @@ func TestParseErrors(t *testing.T) {
 		{"unix abstract too long", "unix:@" + strings.Repeat("a", 108), "longer than the 107 Linux allows"},
 		{"unix NUL", "unix:a\x00b", "NUL byte"},
 		{"unknown option", "tcp://h:1?foo", `unknown option "foo"`},
+		{"exec without command", "exec: ", "exec: needs a command"},
 		{"ttl zero", "tcp://h:1?ttl=0", "ttl=0: want a whole number from 1 to 255"},
 		{"ttl too big", "tcp://h:1?ttl=256", "ttl=256"},
 		{"ttl word", "tcp://h:1?ttl=x", "ttl=x"},
@@ -180,6 +182,35 @@ func TestStringCanonical(t *testing.T) {
 	for _, tt := range tests {
 		if got := MustParse(tt.in).String(); got != tt.want {
 			t.Errorf("Parse(%q).String() = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCommandWords(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"exec:cat", []string{"cat"}},
+		{"exec:  grep  -c x ", []string{"grep", "-c", "x"}},
+		{`exec:sh -c "wc -c; echo $X"`, []string{"sh", "-c", "wc -c; echo $X"}},
+		{`exec:sh -c 'echo "a b"'`, []string{"sh", "-c", `echo "a b"`}},
+		{`exec:echo a\ b "q\"uote" 'x'y`, []string{"echo", "a b", `q"uote`, "xy"}},
+		{`exec:printf ""`, []string{"printf", ""}},
+	}
+	for _, tc := range tests {
+		e, err := Parse(tc.in)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tc.in, err)
+			continue
+		}
+		if got := e.Command(); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Parse(%q).Command() = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	for _, in := range []string{`exec:sh -c 'x`, `exec:echo "x`} {
+		if _, err := Parse(in); err == nil || !strings.Contains(err.Error(), "unterminated") {
+			t.Errorf("Parse(%q): %v, want an unterminated quote error", in, err)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 )
@@ -109,7 +110,7 @@ func firstReal(errs []error) error {
 	for _, err := range errs {
 		switch {
 		case err == nil:
-		case errors.Is(err, net.ErrClosed):
+		case errors.Is(err, net.ErrClosed), errors.Is(err, os.ErrClosed):
 			if closed == nil {
 				closed = err
 			}

@@ -175,3 +175,58 @@ func TestJoinCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinProgram joins a connection to a program: the client's end of
+// input reaches the program as end-of-file, and what the program writes
+// after that still reaches the client.
+func TestJoinProgram(t *testing.T) {
+	client, a := pair(t, "tcp")
+	// The program reads everything, then answers with what it counted.
+	prog, err := Start(testnet.Context(t), []string{"sh", "-c", `n=$(wc -c); echo "got $n bytes from $SOCKIT_TEST"`},
+		[]string{"SOCKIT_TEST=the client"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	result := make(chan joinResult, 1)
+	go func() {
+		st, err := Join(testnet.Context(t), a, prog)
+		result <- joinResult{st, err}
+	}()
+	go func() {
+		client.Write(randomBytes(100_000, 3))
+		client.CloseWrite()
+	}()
+	if got := string(readAll(t, client)); got != "got 100000 bytes from the client\n" {
+		t.Errorf("the client read %q", got)
+	}
+	r := wait(t, result)
+	if r.err != nil || r.st.AToB != 100_000 || r.st.FirstEnd != A {
+		t.Errorf("Join: %+v, %v", r.st, r.err)
+	}
+	if err := prog.Close(); err != nil {
+		t.Errorf("the program ended with %v, want exit status 0", err)
+	}
+}
+
+// TestJoinProgramGone: a client that resets ends the join, and the program
+// is stopped rather than left running.
+func TestJoinProgramGone(t *testing.T) {
+	client, a := pair(t, "tcp")
+	prog, err := Start(testnet.Context(t), []string{"sleep", "60"}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	result := make(chan joinResult, 1)
+	go func() {
+		st, err := Join(testnet.Context(t), a, prog)
+		result <- joinResult{st, err}
+	}()
+	client.(*net.TCPConn).SetLinger(0)
+	client.Close()
+	if r := wait(t, result); r.err == nil {
+		t.Errorf("Join after the client's reset: %+v, no error", r.st)
+	}
+	if err := prog.Close(); err == nil {
+		t.Error("sleep 60 exited 0: it was not stopped")
+	}
+}

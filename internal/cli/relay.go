@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 
@@ -24,12 +25,15 @@ func newRelayCmd(stdio IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "relay [flags] ADDR-A ADDR-B",
 		Short: "Join two endpoints in both directions (socat)",
-		Long: `relay joins two stream endpoints (tcp, tcp4, tcp6, unix) in both directions.
+		Long: `relay joins two stream endpoints (tcp, tcp4, tcp6, unix, or exec:COMMAND) in
+both directions.
 
-ADDR-A listens and ADDR-B dials, unless an address says otherwise with
-?listen or ?dial. Each connection accepted on a listening side is joined to
-a new connection on the other: dialled then, or accepted in turn if both
-sides listen. A listener's bound address is printed first.
+ADDR-A listens and ADDR-B dials (or listens, if ADDR-A is a program), unless
+an address says otherwise with ?listen or ?dial. Each connection accepted on a listening side is joined to
+a new connection on the other: dialled then, accepted in turn if both sides
+listen, or, for exec:COMMAND, a new run of the program (words split at
+spaces, no shell; its environment has SOCKIT_PEER_ADDR and SOCKIT_LOCAL_ADDR
+of the connection it serves). A listener's bound address is printed first.
 
 When one side ends its stream (closes, or shuts down its write side), relay
 shuts down the write side of the other and keeps copying the other way, so
@@ -43,7 +47,8 @@ a network error. With -k it keeps accepting until interrupted.`,
 		Example: `  sockit relay :8080 127.0.0.1:80                  # forward a port
   sockit relay -k unix:/tmp/app.sock tcp://10.0.0.2:5432
   sockit relay -k -v tcp6://[::]:7000 tcp4://127.0.0.1:7000
-  sockit relay 'tcp://127.0.0.1:9000?dial' 'tcp://:9001?listen'`,
+  sockit relay 'tcp://127.0.0.1:9000?dial' 'tcp://:9001?listen'
+  sockit relay -k :8080 exec:sh -c 'echo "hello $SOCKIT_PEER_ADDR"'`,
 		Args: argsBetween(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRelay(cmd.Context(), args, opts, stdio)
@@ -55,15 +60,24 @@ a network error. With -k it keeps accepting until interrupted.`,
 	return cmd
 }
 
-// relaySide is one side of a relay: a listener to accept from, or an
-// endpoint to dial.
+// relaySide is one side of a relay: a listener to accept from, an
+// endpoint to dial, or a program to start.
 type relaySide struct {
-	ep endpoint.Endpoint
-	ln net.Listener // nil: dial
+	ep     endpoint.Endpoint
+	ln     net.Listener // nil: dial, or start the program
+	stderr io.Writer    // a program's standard error
 }
 
-// open connects this side once: accepts or dials.
-func (s *relaySide) open(ctx context.Context) (relay.Conn, error) {
+// open connects this side once: accepts, dials, or starts the program,
+// telling it the addresses of peer, the other side's connection.
+func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, error) {
+	if s.ep.Network == endpoint.Exec {
+		var env []string
+		if c, ok := peer.(net.Conn); ok {
+			env = []string{"SOCKIT_PEER_ADDR=" + c.RemoteAddr().String(), "SOCKIT_LOCAL_ADDR=" + c.LocalAddr().String()}
+		}
+		return relay.Start(ctx, s.ep.Command(), env, s.stderr)
+	}
 	var c net.Conn
 	var err error
 	if s.ln != nil {
@@ -89,17 +103,22 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 		if err != nil {
 			return err
 		}
-		if ep.Type() != socket.Stream {
-			return usageErrorf("relay %s: only stream endpoints (tcp, tcp4, tcp6, unix) can be relayed yet", arg)
+		if ep.Type() != socket.Stream && ep.Network != endpoint.Exec {
+			return usageErrorf("relay %s: only stream endpoints (tcp, tcp4, tcp6, unix) and exec: can be relayed yet", arg)
 		}
-		listen := i == 0
+		// The first address listens and the second dials; after a program,
+		// which can only be started, the second listens.
+		listen := i == 0 || sides[0].ep.Network == endpoint.Exec
 		switch ep.Options.Role {
 		case endpoint.RoleListen:
 			listen = true
 		case endpoint.RoleDial:
 			listen = false
 		}
-		sides[i] = &relaySide{ep: ep}
+		if ep.Network == endpoint.Exec {
+			listen = false // a program is started for each pairing
+		}
+		sides[i] = &relaySide{ep: ep, stderr: stdio.Err}
 		if listen {
 			ln, err := ep.Listen(ctx)
 			if err != nil {
@@ -111,6 +130,10 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 		}
 	}
 	a, b := sides[0], sides[1]
+	swapped := b.ln != nil && a.ln == nil
+	if swapped {
+		a, b = b, a // accept first, then dial or start
+	}
 	if a.ln == nil && b.ln == nil && opts.keep {
 		return usageErrorf("relay -k: one side must listen, or relay would dial both forever")
 	}
@@ -127,20 +150,28 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for n := 1; ; n++ {
-		ca, err := a.open(ctx)
+		ca, err := a.open(ctx, nil)
 		if err != nil {
 			return acceptError(ctx, err)
 		}
 		pairing := func() error {
-			cb, err := b.open(ctx)
+			cb, err := b.open(ctx, ca)
 			if err != nil {
 				ca.Close()
 				return acceptError(ctx, err)
 			}
 			if opts.verbose {
-				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s <-> %s\n", n, endpoint.TupleOf(ca.(net.Conn)), endpoint.TupleOf(cb.(net.Conn)))
+				first, second := describeSide(ca, a.ep), describeSide(cb, b.ep)
+				if swapped {
+					first, second = second, first
+				}
+				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s <-> %s\n", n, first, second)
 			}
 			st, err := relay.Join(ctx, ca, cb)
+			if swapped { // report in the user's order
+				st.AToB, st.BToA = st.BToA, st.AToB
+				st.FirstEnd = map[relay.Side]relay.Side{relay.A: relay.B, relay.B: relay.A}[st.FirstEnd]
+			}
 			if opts.verbose {
 				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s\n", n, relayStatus(st, err))
 			}
@@ -168,6 +199,15 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 			return nil
 		}
 	}
+}
+
+// describeSide is a side's connection as -v prints it: its 5-tuple, or the
+// program it runs.
+func describeSide(c relay.Conn, ep endpoint.Endpoint) string {
+	if nc, ok := c.(net.Conn); ok {
+		return endpoint.TupleOf(nc).String()
+	}
+	return ep.String()
 }
 
 // acceptError is err, or nil if it only says the user stopped relay.

@@ -311,3 +311,43 @@ func TestRelayErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRelayExec: -k with exec: runs the program once per client, its
+// reply after the client's end-of-file delivered, its environment naming
+// the client; the program may be given first.
+func TestRelayExec(t *testing.T) {
+	for _, order := range []string{"listener first", "program first"} {
+		t.Run(order, func(t *testing.T) {
+			args := []string{"-k", "-v", "tcp://127.0.0.1:0", `exec:sh -c "wc -c; echo $SOCKIT_PEER_ADDR"`}
+			if order == "program first" {
+				args[2], args[3] = args[3], args[2]
+			}
+			p := startRelay(t, 1, args...)
+			for i := range 2 {
+				c, err := p.listening[0].Dial(testnet.Context(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				msg := pattern(50_000+i, byte(i))
+				go func() {
+					c.Write(msg)
+					c.(*net.TCPConn).CloseWrite()
+				}()
+				back, err := io.ReadAll(c)
+				c.Close()
+				want := fmt.Sprintf("%d\n%s\n", len(msg), c.LocalAddr())
+				if err != nil || string(back) != want {
+					t.Errorf("client %d read %q, %v; want %q", i, back, err, want)
+				}
+			}
+			p.cmd.Process.Signal(syscall.SIGINT)
+			if code := p.wait(t); code != 0 {
+				t.Errorf("exit %d: %s", code, p.stderr)
+			}
+			if order == "program first" && !strings.Contains(p.stderr.String(), "; b ended first, then both") {
+				t.Errorf("-v should count in the order given (the client is b):\n%s", p.stderr)
+			}
+		})
+	}
+}

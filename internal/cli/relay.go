@@ -98,7 +98,8 @@ func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, erro
 
 func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) error {
 	var sides [2]*relaySide
-	for i, arg := range args {
+	var listen [2]bool
+	for i, arg := range args { // every address is checked before any socket opens
 		ep, err := parseEndpoint(arg)
 		if err != nil {
 			return err
@@ -108,34 +109,37 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 		}
 		// The first address listens and the second dials; after a program,
 		// which can only be started, the second listens.
-		listen := i == 0 || sides[0].ep.Network == endpoint.Exec
+		listen[i] = i == 0 || sides[0].ep.Network == endpoint.Exec
 		switch ep.Options.Role {
 		case endpoint.RoleListen:
-			listen = true
+			listen[i] = true
 		case endpoint.RoleDial:
-			listen = false
+			listen[i] = false
 		}
 		if ep.Network == endpoint.Exec {
-			listen = false // a program is started for each pairing
+			listen[i] = false // a program is started for each pairing
 		}
 		sides[i] = &relaySide{ep: ep, stderr: stdio.Err}
-		if listen {
-			ln, err := ep.Listen(ctx)
-			if err != nil {
-				return err
-			}
-			defer ln.Close()
-			sides[i].ln = ln
-			fmt.Fprintf(stdio.Out, "listening on %s\n", endpoint.FromAddr(ep.Network, ln.Addr()))
+	}
+	if !listen[0] && !listen[1] && opts.keep {
+		return usageErrorf("relay -k: one side must listen, or relay would dial both forever")
+	}
+	for i, s := range sides {
+		if !listen[i] {
+			continue
 		}
+		ln, err := s.ep.Listen(ctx)
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		s.ln = ln
+		fmt.Fprintf(stdio.Out, "listening on %s\n", endpoint.FromAddr(s.ep.Network, ln.Addr()))
 	}
 	a, b := sides[0], sides[1]
 	swapped := b.ln != nil && a.ln == nil
 	if swapped {
 		a, b = b, a // accept first, then dial or start
-	}
-	if a.ln == nil && b.ln == nil && opts.keep {
-		return usageErrorf("relay -k: one side must listen, or relay would dial both forever")
 	}
 	// Stop accepting when ctx ends; pairings in progress end with it too.
 	stop := context.AfterFunc(ctx, func() {

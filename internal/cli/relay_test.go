@@ -304,10 +304,11 @@ func TestRelayErrors(t *testing.T) {
 		{[]string{"-k", "tcp://127.0.0.1:1?dial", closed}, "one side must listen"},
 		{[]string{"tcp://127.0.0.1:0"}, "sockit relay wants 2 arguments, got 1"},
 		{[]string{"tcp://127.0.0.1:0?listen&dial", closed}, "exclude each other"},
+		{[]string{"tcp://127.0.0.1:0", `exec:sh -c "x`}, "unterminated"},
 	} {
 		r := sockit(t, "", append([]string{"relay"}, tc.args...)...)
-		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
-			t.Errorf("relay %v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+			t.Errorf("relay %v: exit %d, stdout %q, stderr %q; want 2, nothing opened, and %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
 		}
 	}
 }

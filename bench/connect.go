@@ -57,14 +57,8 @@ func (l *connectLoop) serve() error {
 	for k := int64(0); l.quota != 0; k++ {
 		if cfg.ConnectRate > 0 {
 			due := t0.Add(time.Duration(float64(k*int64(cfg.Conns)+int64(l.id)) / cfg.ConnectRate * float64(time.Second)))
-			if wait := time.Until(due); wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					return nil
-				}
+			if !sleepUntil(ctx, due) {
+				return nil
 			}
 		}
 		phase := l.r.phase.Load()

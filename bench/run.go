@@ -315,14 +315,8 @@ feed:
 	for id := range cfg.Conns {
 		if cfg.ConnectRate > 0 {
 			due := t0.Add(time.Duration(float64(id) / cfg.ConnectRate * float64(time.Second)))
-			if wait := time.Until(due); wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					break feed
-				}
+			if !sleepUntil(ctx, due) {
+				break feed
 			}
 		}
 		select {
@@ -342,4 +336,20 @@ func errKind(err error) string {
 		return ErrReset
 	}
 	return ErrIO
+}
+
+// sleepUntil waits until due, and reports false if ctx ended first.
+func sleepUntil(ctx context.Context, due time.Time) bool {
+	wait := time.Until(due)
+	if wait <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

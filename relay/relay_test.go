@@ -53,12 +53,17 @@ func joined(t *testing.T, ctx context.Context, left, right string) (client, serv
 	t.Helper()
 	client, a := pair(t, left)
 	b, server := pair(t, right)
-	result = make(chan joinResult, 1)
+	return client, server, joinAsync(ctx, a, b)
+}
+
+// joinAsync runs Join(ctx, a, b); the channel gives its result.
+func joinAsync(ctx context.Context, a, b Conn) chan joinResult {
+	result := make(chan joinResult, 1)
 	go func() {
 		st, err := Join(ctx, a, b)
 		result <- joinResult{st, err}
 	}()
-	return client, server, result
+	return result
 }
 
 type joinResult struct {
@@ -187,11 +192,7 @@ func TestJoinProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	result := make(chan joinResult, 1)
-	go func() {
-		st, err := Join(testnet.Context(t), a, prog)
-		result <- joinResult{st, err}
-	}()
+	result := joinAsync(testnet.Context(t), a, prog)
 	go func() {
 		client.Write(randomBytes(100_000, 3))
 		client.CloseWrite()
@@ -216,11 +217,7 @@ func TestJoinProgramGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	result := make(chan joinResult, 1)
-	go func() {
-		st, err := Join(testnet.Context(t), a, prog)
-		result <- joinResult{st, err}
-	}()
+	result := joinAsync(testnet.Context(t), a, prog)
 	client.(*net.TCPConn).SetLinger(0)
 	client.Close()
 	if r := wait(t, result); r.err == nil {

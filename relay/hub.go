@@ -32,6 +32,7 @@ type Member struct {
 	w     io.Writer
 	out   chan item
 	gone  chan struct{} // closed by Remove
+	ended chan struct{} // closed when the writer has returned
 	once  sync.Once
 	onErr func(error)
 }
@@ -51,7 +52,7 @@ func (h *Hub) Add(w io.Writer, center bool, onErr func(error)) *Member {
 	if q <= 0 {
 		q = 64
 	}
-	m := &Member{hub: h, w: w, out: make(chan item, q), gone: make(chan struct{}), onErr: onErr}
+	m := &Member{hub: h, w: w, out: make(chan item, q), gone: make(chan struct{}), ended: make(chan struct{}), onErr: onErr}
 	h.mu.Lock()
 	if h.members == nil {
 		h.members = make(map[*Member]struct{})
@@ -68,6 +69,7 @@ func (h *Hub) Add(w io.Writer, center bool, onErr func(error)) *Member {
 
 func (m *Member) write() {
 	defer m.hub.wg.Done()
+	defer close(m.ended)
 	for {
 		select {
 		case it := <-m.out:
@@ -134,19 +136,12 @@ func (m *Member) After(f func()) {
 	}
 }
 
-// Members calls f for every member but the center.
-func (h *Hub) Members(f func(*Member)) {
-	h.mu.Lock()
-	var all []*Member
-	for m := range h.members {
-		if m != h.center {
-			all = append(all, m)
-		}
-	}
-	h.mu.Unlock()
-	for _, m := range all {
-		f(m)
-	}
+// Leave removes the member and waits until its writer has returned: a
+// write in progress has finished. Close the writer first if that write
+// could wait for a peer that reads no more.
+func (m *Member) Leave() {
+	m.Remove()
+	<-m.ended
 }
 
 // Close removes every member and waits for their writers to return.

@@ -273,6 +273,13 @@ func (c *Conn) end(err error) {
 	c.idle.Stop()
 }
 
+// Idled reports whether the session ended because its peer fell silent.
+func (c *Conn) Idled() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.endErr == io.EOF
+}
+
 // Read returns the peer's next datagram. After the session has ended it
 // returns what is still queued, then io.EOF if the peer went quiet or
 // net.ErrClosed if the session or listener was closed.

@@ -54,6 +54,7 @@ Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address
   sockit demo --trace                  # ... and every system call of a TCP and a UDP exchange
   sockit serve :7777 udp://:7777 unix:@echo
   echo hello | sockit connect -v :7777
+  sockit listen -k --sh-exec 'date' :7013
   sockit info`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -66,6 +67,7 @@ Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address
 		newDemoCmd(stdio),
 		newServeCmd(stdio),
 		newConnectCmd(stdio),
+		newListenCmd(stdio),
 		newRelayCmd(stdio),
 		newScanCmd(stdio),
 		newBenchCmd(stdio),

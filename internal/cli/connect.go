@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/socket"
 )
 
@@ -22,6 +23,10 @@ type connectOptions struct {
 	verbose bool
 	timeout time.Duration
 	quiet   time.Duration
+	idle    time.Duration
+	rules   peerRules
+	nc      ncFlags
+	zero    bool
 }
 
 // maxLine bounds one line of standard input sent as a datagram or record.
@@ -30,30 +35,50 @@ const maxLine = 1 << 20
 func newConnectCmd(stdio IO) *cobra.Command {
 	opts := connectOptions{}
 	cmd := &cobra.Command{
-		Use:   "connect [flags] ADDR",
+		Use:   "connect [flags] ADDR | HOST PORT",
 		Short: "Connect to ADDR and join it to standard input and output (netcat)",
 		Long: `connect dials ADDR and joins it to standard input and output.
 
-Stream sockets (tcp, unix): standard input goes to the socket and the socket to
-standard output. When standard input ends, connect shuts down its write side
-(the peer reads end-of-file) and keeps printing what arrives until the peer
-closes.
+Standard input goes to the socket and the socket to standard output. When
+standard input ends, connect shuts down its write side (the peer reads
+end-of-file) and keeps printing what arrives until the peer closes; if the
+peer closes first, connect ends then. --no-shutdown keeps the write side open
+when standard input ends; -q SECS gives up waiting for the peer SECS after
+it. --send-only drops what the peer sends; --recv-only never reads standard
+input. -i ends a connection on which nothing has moved for that long.
 
 Datagram sockets (udp, unixgram) and unixpacket: each line of standard input
 is one datagram or record, newline included, and each reply is printed as it
-arrives. When standard input ends, connect waits until every datagram has had
-a reply, or until none has come for --linger; unixpacket shuts down its write
-side and reads until the peer closes.
+arrives. When standard input ends, a datagram connect waits until every
+datagram has had a reply, or until none has come for --linger.
 
 -v prints the connection's 5-tuple on standard error, with the ephemeral port
-the kernel picked for this side, and the byte counts at the end.`,
+the kernel picked for this side, and at the end one status line: bytes each
+way, who closed first, why connect ended.
+
+nc's habits work too: "connect HOST PORT", -u for udp, -U for a Unix socket
+path (-uU: unixgram), -4/-6, -n (numeric host only), -l to listen instead
+(sockit listen), and -z HOST PORTS to report which ports accept a
+connection without sending anything (sockit scan does more).`,
 		Example: `  echo hello | sockit connect :7777
   sockit connect -v tcp6://[::1]:7777 < request.bin > reply.bin
   printf 'one\ntwo\n' | sockit connect udp://127.0.0.1:7777
-  sockit connect -w 2s unix:@echo`,
-		Args: argsBetween(1, 1),
+  sockit connect -w 2s unix:@echo
+  echo hi | sockit connect -u 127.0.0.1 7777
+  sockit connect -z -v 127.0.0.1 20-25,80`,
+		Args: argsBetween(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.addr = args[0]
+			if opts.zero {
+				return runZeroIO(cmd.Context(), args, opts, stdio)
+			}
+			addr, err := opts.nc.address(args, opts.nc.listen)
+			if err != nil {
+				return err
+			}
+			if opts.nc.listen {
+				return runListen(cmd.Context(), addr, listenOptions{maxConns: 1, idle: opts.idle, rules: opts.rules, verbose: opts.verbose}, stdio)
+			}
+			opts.addr = addr
 			return runConnect(cmd.Context(), opts, stdio)
 		},
 	}
@@ -61,6 +86,9 @@ the kernel picked for this side, and the byte counts at the end.`,
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "print the 5-tuple and the byte counts on standard error")
 	f.DurationVarP(&opts.timeout, "wait", "w", 0, "give up connecting after this long (0: the kernel's own timeout)")
 	f.DurationVar(&opts.quiet, "linger", time.Second, "datagrams: after input ends, how long to wait for a reply that has not come")
+	addRuleFlags(cmd, &opts.rules, &opts.idle, "i")
+	opts.nc.addFlags(cmd, false)
+	f.BoolVarP(&opts.zero, "zero", "z", false, "nc's -z: HOST PORTS, connect to each port and report it, sending nothing")
 	return cmd
 }
 
@@ -89,56 +117,53 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 		return err
 	}
 	defer c.Close()
+	var idled func() bool
+	if opts.idle > 0 {
+		ic := relay.CloseWhenIdle(c, opts.idle)
+		c, idled = ic, ic.Idled
+	}
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	if opts.verbose {
 		fmt.Fprintf(stdio.Err, "sockit: connected %s\n", endpoint.TupleOf(c))
 	}
 	var counts byteCounts
-	if ep.Type() == socket.Stream {
-		err = joinStream(c, stdio, &counts)
+	var end ending
+	var why string
+	rules := opts.rules
+	rules.lines = ep.Type() != socket.Stream
+	if ep.Type() == socket.Datagram && !rules.sendOnly && !rules.recvOnly {
+		why, err = joinMessages(c, opts.quiet, stdio, &counts)
+		end = closedHere
 	} else {
-		err = joinMessages(c, ep.Type(), opts.quiet, stdio, &counts)
+		end, err = joinPeer(c, stdio, rules, &counts)
+	}
+	if end == closedHere && why == "" {
+		why = interruptedOrIdle(ctx, idled != nil && idled(), opts.idle)
 	}
 	if ctx.Err() != nil {
 		err = nil // interrupted by the user: not a failure
 	}
 	if opts.verbose {
-		fmt.Fprintf(stdio.Err, "sockit: sent %d bytes, received %d bytes\n", counts.sent.Load(), counts.received.Load())
+		if err != nil {
+			why = "error: " + errorLine(err)
+		}
+		fmt.Fprintf(stdio.Err, "sockit: %s\n", statusLine(&counts, end, why))
 	}
 	return err
 }
 
-// byteCounts are updated by the send and receive sides as they go.
-type byteCounts struct{ sent, received atomic.Int64 }
-
-// joinStream copies stdin to c and c to stdout. Stdin's end shuts down c's
-// write side; the join ends when the peer closes.
-func joinStream(c net.Conn, stdio IO, counts *byteCounts) error {
-	sendErr := make(chan error, 1)
-	go func() {
-		n, err := io.Copy(c, stdio.In)
-		counts.sent.Add(n)
-		if err == nil {
-			err = closeWrite(c)
-		}
-		sendErr <- err
-	}()
-	n, err := io.Copy(stdio.Out, c)
-	counts.received.Add(n)
-	if err != nil && !outputGone(err) {
-		return err
-	}
-	select {
-	case err := <-sendErr:
-		return err
-	default:
-		// The peer closed while stdin still had data: like ncat, stop here.
-		// The send goroutine ends when it next touches the closed socket or
-		// when the process exits.
-		c.Close()
-		return nil
-	}
+// addRuleFlags adds the flags of the half-close and exit rule (join.go) to
+// cmd; idleShort is the idle timeout's one-letter name.
+func addRuleFlags(cmd *cobra.Command, rules *peerRules, idle *time.Duration, idleShort string) {
+	f := cmd.Flags()
+	f.BoolVar(&rules.noShutdown, "no-shutdown", false, "when standard input ends, keep the write side open instead of shutting it down")
+	rules.quit = -1
+	f.VarP(seconds{&rules.quit}, "quit-after", "q", "after standard input ends, wait at most this long for the peer to close (seconds or a duration; -1: until it closes)")
+	f.BoolVar(&rules.sendOnly, "send-only", false, "only send: read and drop what the peer sends")
+	f.BoolVar(&rules.recvOnly, "recv-only", false, "only receive: never read standard input")
+	f.VarP(seconds{idle}, "idle-timeout", idleShort, "close a connection on which nothing has moved for this long (seconds or a duration; 0: never)")
+	cmd.MarkFlagsMutuallyExclusive("send-only", "recv-only")
 }
 
 // outputGone reports whether err says standard output's reader has gone,
@@ -153,14 +178,15 @@ func closeWrite(c net.Conn) error {
 	return nil
 }
 
-// joinMessages sends each line of stdin as one datagram or record and
-// prints each reply.
-func joinMessages(c net.Conn, typ socket.Type, linger time.Duration, stdio IO, counts *byteCounts) error {
+// joinMessages sends each line of stdin as one datagram and prints each
+// reply. When standard input ends it waits until every datagram has had a
+// reply, or none has come for linger; why says which.
+func joinMessages(c net.Conn, linger time.Duration, stdio IO, counts *byteCounts) (why string, err error) {
 	readErr := make(chan error, 1)
 	got := make(chan struct{}, 1)
 	var nreplies atomic.Int64
 	go func() {
-		buf := make([]byte, 256<<10)
+		buf := make([]byte, maxLine)
 		for {
 			n, err := c.Read(buf)
 			if err != nil {
@@ -182,9 +208,7 @@ func joinMessages(c net.Conn, typ socket.Type, linger time.Duration, stdio IO, c
 			}
 		}
 	}()
-	// Standard input is read in a goroutine of its own: a read from a
-	// terminal cannot be interrupted, and an interrupt (which closes c) or
-	// an error from the socket must end the join at once.
+	// Standard input is read in a goroutine of its own, as in joinPeer.
 	type sendResult struct {
 		sent int
 		err  error
@@ -200,47 +224,34 @@ func joinMessages(c net.Conn, typ socket.Type, linger time.Duration, stdio IO, c
 		if r.err != nil {
 			c.Close()
 			<-readErr
-			return r.err
+			return "", r.err
 		}
 		sent = r.sent
 	case err := <-readErr:
-		if errors.Is(err, net.ErrClosed) {
-			return nil
-		}
-		return err
-	}
-	if typ == socket.SeqPacket {
-		if err := closeWrite(c); err != nil {
-			return err
-		}
-		if err := <-readErr; !errors.Is(err, io.EOF) {
-			return err
-		}
-		return nil
+		return "", notClosed(err)
 	}
 	// Datagrams have no end: wait for one reply per datagram, or for
 	// linger without any.
 	timer := time.NewTimer(linger)
 	defer timer.Stop()
+	why = "standard input ended; every datagram had a reply"
 wait:
 	for nreplies.Load() < int64(sent) {
 		select {
 		case <-got:
 			timer.Reset(linger)
 		case <-timer.C:
+			why = fmt.Sprintf("standard input ended; %d of %d datagrams had a reply within --linger %v", nreplies.Load(), sent, linger)
 			break wait
 		case err := <-readErr:
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
+			return "", notClosed(err)
 		}
 	}
 	c.Close()
 	if err := <-readErr; !errors.Is(err, net.ErrClosed) {
-		return err
+		return "", err
 	}
-	return nil
+	return why, nil
 }
 
 // sizeLimit says how large a message a socket with local address a takes.
@@ -256,29 +267,40 @@ func sizeLimit(a net.Addr) string {
 
 // sendLines sends each line of in as one message and returns how many.
 func sendLines(c net.Conn, in io.Reader, counts *byteCounts) (int, error) {
+	return forEachLine(in, func(line []byte) error {
+		n, err := c.Write(line)
+		counts.sent.Add(int64(n))
+		if errors.Is(err, syscall.EMSGSIZE) {
+			return fmt.Errorf("send %d-byte message: %w (%s)", len(line), err, sizeLimit(c.LocalAddr()))
+		}
+		if err != nil {
+			return fmt.Errorf("send %d-byte message: %w", len(line), err)
+		}
+		return nil
+	})
+}
+
+// forEachLine calls f with each line of in, newline included (the last
+// may have none), and returns how many lines f took.
+func forEachLine(in io.Reader, f func(line []byte) error) (int, error) {
 	r := bufio.NewReaderSize(in, maxLine)
-	sent := 0
+	lines := 0
 	for {
 		line, rerr := r.ReadSlice('\n')
 		if errors.Is(rerr, bufio.ErrBufferFull) {
-			return sent, fmt.Errorf("line %d of standard input is longer than %d bytes", sent+1, maxLine)
+			return lines, fmt.Errorf("line %d of standard input is longer than %d bytes", lines+1, maxLine)
 		}
 		if len(line) > 0 {
-			n, err := c.Write(line)
-			counts.sent.Add(int64(n))
-			if errors.Is(err, syscall.EMSGSIZE) {
-				return sent, fmt.Errorf("send %d-byte message: %w (%s)", len(line), err, sizeLimit(c.LocalAddr()))
+			if err := f(line); err != nil {
+				return lines, err
 			}
-			if err != nil {
-				return sent, fmt.Errorf("send %d-byte message: %w", len(line), err)
-			}
-			sent++
+			lines++
 		}
 		if rerr == io.EOF {
-			return sent, nil
+			return lines, nil
 		}
 		if rerr != nil {
-			return sent, rerr
+			return lines, rerr
 		}
 	}
 }

@@ -144,7 +144,7 @@ func TestVersionAndHelp(t *testing.T) {
 			t.Errorf("sockit --help lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	for _, cmd := range []string{"demo", "serve", "connect", "relay", "scan", "info"} {
+	for _, cmd := range []string{"demo", "serve", "connect", "listen", "relay", "scan", "info"} {
 		r := sockit(t, "", cmd, "--help")
 		if r.code != 0 || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "sockit "+cmd) {
 			t.Errorf("sockit %s --help has no examples: %+v", cmd, r)

@@ -7,13 +7,17 @@
 //	udp://127.0.0.1:5353      udp4://:9               udp6://[::1]:9
 //	unix:///run/app.sock      unix:rel/app.sock       unix:@abstract-name
 //	unixgram:/tmp/g.sock      unixpacket:@seq
+//	tls://example.com:443     tls4://0.0.0.0:8443     (TLS over tcp, tcp4, tcp6)
 //	localhost:7777            :7777                   (shorthands for tcp)
 //	-                         (standard input and output)
 //
 // Socket options follow a '?': reuseport, nodelay, rcvbuf, sndbuf, ttl,
 // backlog, bind (the source address of a dial), and listen or dial (the
 // role, where a command lets either side take either), as in
-// "tcp://127.0.0.1:0?backlog=16&rcvbuf=256k".
+// "tcp://127.0.0.1:0?backlog=16&rcvbuf=256k". TLS endpoints also take cert
+// and key (a listener's certificate; without them Listen makes a
+// self-signed one), ca (the authorities a dial trusts), servername and
+// insecure.
 //
 // [Parse] turns text into an [Endpoint]; [Endpoint.Listen],
 // [Endpoint.ListenPacket] and [Endpoint.Dial] open it. [Tuple] is the

@@ -20,7 +20,8 @@ const Exec = "exec"
 // from Parse.
 type Endpoint struct {
 	// Network is Go's network name: tcp, tcp4, tcp6, udp, udp4, udp6, unix,
-	// unixgram or unixpacket; or Stdio or Exec.
+	// unixgram or unixpacket; or tls, tls4 or tls6 (TLS over tcp, tcp4 or
+	// tcp6); or Stdio or Exec.
 	Network string
 	// Address is what net.Dial and net.Listen take for Network: "host:port"
 	// (IPv6 hosts in brackets) for TCP and UDP, a path or "@name" (Linux
@@ -57,6 +58,26 @@ type Options struct {
 	// Role overrides the role a command gives the endpoint: RoleListen
 	// ("?listen") or RoleDial ("?dial"). Empty: the command decides.
 	Role Role
+	// TLS: the options of tls, tls4 and tls6 endpoints (see TLS).
+	TLS TLSOptions
+}
+
+// TLSOptions configure a tls endpoint. Every path is a PEM file.
+type TLSOptions struct {
+	// Cert and Key are a listener's certificate chain and private key
+	// ("?cert=&key="). Without them, Listen makes a self-signed
+	// certificate on the spot.
+	Cert, Key string
+	// CA is the certificate authorities a dial trusts ("?ca="), instead of
+	// the system's.
+	CA string
+	// Insecure skips a dial's verification of the server's certificate
+	// and host name ("?insecure"): anyone in the middle can read the
+	// traffic.
+	Insecure bool
+	// ServerName is the name a dial asks for (SNI) and verifies, instead
+	// of the host of the address ("?servername=").
+	ServerName string
 }
 
 // Role is whether an endpoint listens or dials.
@@ -72,7 +93,7 @@ const (
 // unixpacket, and 0 for Stdio and Exec.
 func (e Endpoint) Type() socket.Type {
 	switch e.Network {
-	case "tcp", "tcp4", "tcp6", "unix":
+	case "tcp", "tcp4", "tcp6", "unix", "tls", "tls4", "tls6":
 		return socket.Stream
 	case "udp", "udp4", "udp6", "unixgram":
 		return socket.Datagram
@@ -90,6 +111,9 @@ func (e Endpoint) Command() []string {
 	words, _ := splitWords(e.Address) // Parse has checked it
 	return words
 }
+
+// IsTLS reports whether the endpoint is TLS over TCP: tls, tls4 or tls6.
+func (e Endpoint) IsTLS() bool { return isTLSNetwork(e.Network) }
 
 // IsUnix reports whether the endpoint is a Unix domain socket.
 func (e Endpoint) IsUnix() bool { return isUnixNetwork(e.Network) }
@@ -151,6 +175,14 @@ func (o Options) query() string {
 	}
 	if o.Role != "" {
 		parts = append(parts, string(o.Role))
+	}
+	for _, kv := range [][2]string{{"cert", o.TLS.Cert}, {"key", o.TLS.Key}, {"ca", o.TLS.CA}, {"servername", o.TLS.ServerName}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	if o.TLS.Insecure {
+		parts = append(parts, "insecure")
 	}
 	return strings.Join(parts, "&")
 }

@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -35,6 +36,9 @@ func (e Endpoint) ListenFD(ctx context.Context, tr socket.Tracer) (*socket.FD, e
 	typ := e.Type()
 	if typ == 0 {
 		return nil, e.opError("listen", ErrNotSocket)
+	}
+	if e.IsTLS() {
+		return nil, e.opError("listen", errors.New("tls needs Go's crypto/tls over a net.Listener: use Listen"))
 	}
 	laddr, domain, err := e.resolveLocal()
 	if err != nil {

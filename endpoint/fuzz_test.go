@@ -17,6 +17,7 @@ func FuzzParse(f *testing.F) {
 		":7777", "localhost:80", "-", "tcp//x:1", "tcp:x:1", "foo://x",
 		"tcp://h:1?reuseport&nodelay=0&rcvbuf=256k&sndbuf=4m&ttl=64&backlog=16&bind=127.0.0.2",
 		"udp6://[::1]:9?bind=[::1]:53", "tcp://h:1?bind=:0",
+		"tls://example.com:443?ca=/etc/ca.pem&servername=x&insecure", "tls6://[::]:8443?cert=a.pem&key=a.key",
 	} {
 		f.Add(s)
 	}

@@ -18,13 +18,17 @@ import (
 // "-", is asked to listen or dial.
 var ErrNotSocket = errors.New("endpoint is not a socket")
 
-// Listen opens a stream listener on e: tcp, tcp4, tcp6, unix or unixpacket.
+// Listen opens a stream listener on e: tcp, tcp4, tcp6, unix or unixpacket;
+// or tls, tls4 or tls6, which returns a *TLSListener.
 //
 // Listeners set SO_REUSEADDR (on TCP), apply e's options, and use
 // Options.Backlog as the real listen backlog. A Unix socket file left behind
 // by a server that has died is replaced; one that a live server holds is
 // "address already in use". Closing the listener removes its socket file.
 func (e Endpoint) Listen(ctx context.Context) (net.Listener, error) {
+	if e.IsTLS() {
+		return e.listenTLS(ctx)
+	}
 	switch e.Type() {
 	case socket.Stream, socket.SeqPacket:
 	case socket.Datagram:
@@ -73,13 +77,18 @@ func (e Endpoint) ListenPacket(ctx context.Context) (net.PacketConn, error) {
 	return pc, nil
 }
 
-// Dial connects to e. For datagram networks it returns a connected socket:
+// Dial connects to e. A tls dial completes the handshake before it
+// returns, and verifies the server's certificate and name unless
+// Options.TLS says otherwise. For datagram networks it returns a connected socket:
 // it sends only to e and receives only from e. A unixgram dial without a
 // bind= option binds an autobound abstract name, so that the server has an
 // address to reply to. ctx bounds the connect.
 func (e Endpoint) Dial(ctx context.Context) (net.Conn, error) {
 	if e.Type() == 0 {
 		return nil, e.opError("dial", ErrNotSocket)
+	}
+	if e.IsTLS() {
+		return e.dialTLS(ctx)
 	}
 	d := net.Dialer{Control: e.control()}
 	switch {

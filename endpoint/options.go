@@ -9,7 +9,10 @@ import (
 )
 
 // optionNames lists the options in the order errors name them.
-const optionNames = "reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind, listen, dial"
+const optionNames = "reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind, listen, dial, cert, key, ca, insecure, servername"
+
+// tlsExample is an example value of each TLS option that takes one.
+var tlsExample = map[string]string{"cert": "server.pem", "key": "server.key", "ca": "ca.pem", "servername": "example.com"}
 
 // maxBuffer bounds rcvbuf and sndbuf: the kernel caps them far lower
 // (net.core.rmem_max, wmem_max), so anything larger is surely a typo.
@@ -54,6 +57,22 @@ func parseOptions(network, query string) (Options, string) {
 				return Options{}, fmt.Sprintf("option bind=%s: %v", value, err)
 			}
 			o.Bind = value
+		case "cert", "key", "ca", "servername":
+			if !hasValue || value == "" {
+				return Options{}, fmt.Sprintf("option %s needs a value, as in %s=%s", name, name, tlsExample[name])
+			}
+			switch name {
+			case "cert":
+				o.TLS.Cert = value
+			case "key":
+				o.TLS.Key = value
+			case "ca":
+				o.TLS.CA = value
+			case "servername":
+				o.TLS.ServerName = value
+			}
+		case "insecure":
+			o.TLS.Insecure, reason = parseBool(name, value, hasValue)
 		case "listen", "dial":
 			if hasValue {
 				return Options{}, fmt.Sprintf("option %s takes no value", name)
@@ -67,14 +86,22 @@ func parseOptions(network, query string) (Options, string) {
 			return Options{}, reason
 		}
 	}
+	if (o.TLS.Cert == "") != (o.TLS.Key == "") {
+		return Options{}, "options cert and key go together: a certificate and its private key"
+	}
 	return o, ""
 }
 
 // optionApplies says why an option does not fit a network, or "" if it does.
 func optionApplies(network, name string) string {
 	inet := !isUnixNetwork(network)
-	tcp := strings.HasPrefix(network, "tcp")
+	tcp := strings.HasPrefix(network, "tcp") || isTLSNetwork(network)
 	switch name {
+	case "cert", "key", "ca", "insecure", "servername":
+		if isTLSNetwork(network) {
+			return ""
+		}
+		return fmt.Sprintf("option %s applies to tls, not %s", name, network)
 	case "rcvbuf", "sndbuf", "bind", "listen", "dial":
 		return ""
 	case "reuseport", "ttl":

@@ -23,7 +23,7 @@ const maxUnixPath = 107
 
 // schemes lists the networks in the order --help and errors name them.
 var schemes = []string{
-	"tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram", "unixpacket",
+	"tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram", "unixpacket", "tls", "tls4", "tls6",
 }
 
 func isScheme(s string) bool {

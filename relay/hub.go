@@ -136,6 +136,20 @@ func (m *Member) After(f func()) {
 	}
 }
 
+// Done is closed when the member has left: removed, or its write failed.
+func (m *Member) Done() <-chan struct{} { return m.gone }
+
+// Flush waits until everything queued for m so far has been written, or m
+// has left.
+func (m *Member) Flush() {
+	flushed := make(chan struct{})
+	m.After(func() { close(flushed) })
+	select {
+	case <-flushed:
+	case <-m.gone:
+	}
+}
+
 // Leave removes the member and waits until its writer has returned: a
 // write in progress has finished. Close the writer first if that write
 // could wait for a peer that reads no more.

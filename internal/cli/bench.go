@@ -215,6 +215,9 @@ func runBench(ctx context.Context, opts benchOptions, stdio IO) error {
 		if ep.Type() == 0 {
 			return usageErrorf("bench %s: not a socket address", opts.target)
 		}
+		if ep.IsTLS() {
+			return usageErrorf("bench %s: bench drives plain sockets on its event loops, not TLS", opts.target)
+		}
 		cfg.Target = ep
 		cfg.Label = opts.label
 		res, err := runOne(ctx, cfg, opts, stdio)
@@ -266,8 +269,8 @@ func benchEmbedded(ctx context.Context, eng engine.Engine, cfg bench.Config, opt
 	if err != nil {
 		return nil, err
 	}
-	if ep.Type() == 0 {
-		return nil, usageErrorf("--serve %s: not a socket address", addr)
+	if ep.Type() == 0 || ep.IsTLS() {
+		return nil, usageErrorf("--serve %s: not a plain socket address", addr)
 	}
 	if ep.Type() == socket.Datagram && cfg.Mode == "" {
 		cfg.Mode = bench.Datagram

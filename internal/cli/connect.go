@@ -27,6 +27,7 @@ type connectOptions struct {
 	rules   peerRules
 	nc      ncFlags
 	zero    bool
+	tls     tlsFlags
 }
 
 // maxLine bounds one line of standard input sent as a datagram or record.
@@ -65,7 +66,9 @@ connection without sending anything (sockit scan does more).`,
   printf 'one\ntwo\n' | sockit connect udp://127.0.0.1:7777
   sockit connect -w 2s unix:@echo
   echo hi | sockit connect -u 127.0.0.1 7777
-  sockit connect -z -v 127.0.0.1 20-25,80`,
+  sockit connect -z -v 127.0.0.1 20-25,80
+  sockit connect tls://example.com:443 < request.txt
+  sockit connect --insecure tls://127.0.0.1:8443`,
 		Args: argsBetween(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.zero {
@@ -88,6 +91,7 @@ connection without sending anything (sockit scan does more).`,
 	f.DurationVar(&opts.quiet, "linger", time.Second, "datagrams: after input ends, how long to wait for a reply that has not come")
 	addRuleFlags(cmd, &opts.rules, &opts.idle, "i")
 	opts.nc.addFlags(cmd, false)
+	opts.tls.add(cmd)
 	f.BoolVarP(&opts.zero, "zero", "z", false, "nc's -z: HOST PORTS, connect to each port and report it, sending nothing")
 	return cmd
 }
@@ -99,6 +103,9 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 	}
 	if ep.Type() == 0 {
 		return usageErrorf("connect %s: not a socket address", opts.addr)
+	}
+	if err := opts.tls.apply("connect", &ep); err != nil {
+		return err
 	}
 	dialCtx := ctx
 	if opts.timeout > 0 {
@@ -117,6 +124,7 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 		return err
 	}
 	defer c.Close()
+	reportInsecure(stdio.Err, ep, c)
 	var idled func() bool
 	if opts.idle > 0 {
 		ic := relay.CloseWhenIdle(c, opts.idle)

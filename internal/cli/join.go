@@ -20,8 +20,10 @@ import (
 //     end-of-file) and reading goes on until the peer closes. --no-shutdown
 //     keeps the write side open; -q SECS stops waiting for the peer SECS
 //     after standard input ended.
-//  3. When the peer closes first, the command ends then, even if standard
-//     input has more.
+//  3. When the peer's stream ends first, what standard input still has is
+//     sent, and the command ends when standard input ends, since the peer
+//     may only have shut down its own write side. From a terminal, which
+//     ends only when someone types ^D, the command ends at once.
 //  4. An idle timeout, an interrupt (SIGINT, SIGTERM) or an error ends it
 //     at once.
 //
@@ -35,13 +37,21 @@ type peerRules struct {
 	sendOnly   bool          // what the peer sends is read and dropped
 	recvOnly   bool          // standard input is not read
 	lines      bool          // each line of standard input is one datagram or record
+	// sessionEnds says the peer's end is final: a datagram session that
+	// fell silent cannot be half-closed, so nothing more is sent to it.
+	sessionEnds bool
 }
+
+// errOutputGone is receive's report that standard output's reader has
+// gone: the join ends at once, quietly.
+var errOutputGone = errors.New("standard output closed")
 
 // ending says how a join ended, for the -v status line.
 type ending int
 
 const (
-	peerClosedFirst ending = iota // the peer closed while standard input was open
+	peerClosedFirst ending = iota // the peer's stream ended, then standard input
+	peerClosedAtTTY               // the peer's stream ended while standard input was a terminal
 	peerClosedAfter               // standard input ended, then the peer closed
 	quitAfterInput                // standard input ended and -q ran out
 	closedHere                    // the connection was closed under the join
@@ -79,11 +89,25 @@ func joinPeer(c net.Conn, stdio IO, rules peerRules, counts *byteCounts) (ending
 			}
 			return peerClosedAfter, nil
 		}
-		// The peer closed while standard input was still open: like ncat,
-		// stop here. The send goroutine ends when it next touches the
-		// closed socket, or with the process.
-		c.Close()
+		if errors.Is(err, errOutputGone) {
+			c.Close()
+			return closedHere, nil
+		}
 		if err != nil {
+			c.Close()
+			return closedHere, notClosed(err)
+		}
+		if sendDone == nil || rules.sessionEnds || isTerminal(stdio.In) {
+			// Nothing to send, or nobody will end a terminal's input for
+			// a peer that has gone: stop here. The send goroutine ends
+			// when it next touches the closed socket, or with the process.
+			c.Close()
+			return peerClosedAtTTY, nil
+		}
+		// The peer may only have shut down its write side: it gets the
+		// rest of standard input.
+		if err := <-sendDone; err != nil {
+			c.Close()
 			return closedHere, notClosed(err)
 		}
 		return peerClosedFirst, nil
@@ -102,7 +126,7 @@ func joinPeer(c net.Conn, stdio IO, rules peerRules, counts *byteCounts) (ending
 	}
 	select {
 	case err := <-recvDone:
-		if err != nil {
+		if err != nil && !errors.Is(err, errOutputGone) {
 			return closedHere, notClosed(err)
 		}
 		return peerClosedAfter, nil
@@ -138,7 +162,7 @@ func receive(c net.Conn, out io.Writer, rules peerRules, counts *byteCounts) err
 			counts.received.Add(int64(n))
 			if _, werr := out.Write(buf[:n]); werr != nil {
 				if outputGone(werr) {
-					return nil // the reader of our output left: end quietly
+					return errOutputGone
 				}
 				return werr
 			}
@@ -179,7 +203,7 @@ func statusLine(counts *byteCounts, end ending, why string) string {
 	case why != "":
 		return line + why
 	case end == peerClosedFirst:
-		return line + "the peer closed first"
+		return line + "the peer's stream ended first, then standard input"
 	case end == peerClosedAfter:
 		return line + "standard input ended first, then the peer closed"
 	case end == quitAfterInput:

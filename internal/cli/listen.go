@@ -67,6 +67,10 @@ ends a session when its peer has been silent for -w (60s if not given). Each
 line of standard input is one datagram. The socket is never connected to its
 first peer, so every sender is served.
 
+tls:// addresses serve TLS with the certificate of ?cert=FILE&key=FILE, or
+with a self-signed certificate made on the spot; either way its SHA-256
+fingerprint is printed, for clients to check.
+
 --max-conns bounds the peers served at once; more are accepted and closed
 (a datagram peer's datagrams are dropped). --allow and --deny take IP
 addresses or CIDR prefixes (repeat them or separate with commas): a peer
@@ -83,7 +87,9 @@ is done: bytes each way, who closed first, why it ended.`,
   sockit listen -k --sh-exec 'echo "hello $SOCKIT_PEER_ADDR"' :7000
   sockit listen --broker --max-conns 10 tcp6://[::]:6667
   sockit listen -k --exec cat udp://127.0.0.1:9999  # a UDP echo, a session per sender
-  sockit listen -k --allow 10.0.0.0/8 --deny 10.0.0.13 -w 30 :2222`,
+  sockit listen -k --allow 10.0.0.0/8 --deny 10.0.0.13 -w 30 :2222
+  sockit listen 'tls://:8443?cert=server.pem&key=server.key'
+  sockit listen tls://127.0.0.1:8443               # a self-signed certificate, fingerprint printed`,
 		Args: argsBetween(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, err := opts.nc.address(args, true)
@@ -154,10 +160,12 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 	}
 	defer ln.Close()
 	fmt.Fprintf(stdio.Err, "sockit: listening on %s\n", endpoint.FromAddr(ep.Network, ln.Addr()))
+	reportCertificate(stdio.Err, ln)
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 
-	s := &listenServer{ctx: ctx, ln: ln, opts: opts, gate: gate, stdio: stdio, argv: argv, lines: ep.Type() != socket.Stream, idle: opts.idle}
+	s := &listenServer{ctx: ctx, ln: ln, opts: opts, gate: gate, stdio: stdio, argv: argv,
+		lines: ep.Type() != socket.Stream, idle: opts.idle, stopping: make(chan struct{})}
 	if ep.Type() == socket.Datagram && s.idle <= 0 {
 		s.idle = session.DefaultIdle
 	}
@@ -204,8 +212,10 @@ type listenServer struct {
 	argv  []string
 	lines bool          // datagrams or records: standard input goes line by line
 	idle  time.Duration // the idle timeout in force, for status lines
-	n     atomic.Int64
-	errMu sync.Mutex // serialises lines on standard error
+
+	stopping chan struct{} // closed when serveEach stops accepting
+	n        atomic.Int64
+	errMu    sync.Mutex // serialises lines on standard error
 }
 
 // logf prints one line on standard error.
@@ -243,6 +253,26 @@ func (s *listenServer) accept() (int64, net.Conn, func() bool, error) {
 	}
 }
 
+// acceptOne accepts peers until one is let in and completes its TLS
+// handshake, if there is one; a failed handshake is reported and the next
+// peer accepted.
+func (s *listenServer) acceptOne() (int64, net.Conn, func() bool, error) {
+	for {
+		n, c, idled, err := s.accept()
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		s.logAccepted(n, c)
+		if err := handshake(s.ctx, c); err != nil {
+			c.Close()
+			s.gate.leave()
+			s.logf("#%d %v", n, errorLine(err))
+			continue
+		}
+		return n, c, idled, nil
+	}
+}
+
 // logAccepted reports peer #n under -v.
 func (s *listenServer) logAccepted(n int64, c net.Conn) {
 	if s.opts.verbose {
@@ -262,13 +292,13 @@ func (s *listenServer) why(idled func() bool) string {
 	return interruptedOrIdle(s.ctx, idled(), s.idle)
 }
 
-// serveOne joins the first peer let in to standard input and output.
+// serveOne joins the first peer let in, and through the TLS handshake if
+// there is one, to standard input and output.
 func (s *listenServer) serveOne() error {
-	n, c, idled, err := s.accept()
+	n, c, idled, err := s.acceptOne()
 	if err != nil {
 		return err
 	}
-	s.logAccepted(n, c)
 	if _, datagram := c.(*session.Conn); !datagram {
 		s.ln.Close() // one peer: the others are refused by the kernel
 	}
@@ -278,6 +308,7 @@ func (s *listenServer) serveOne() error {
 	defer stop()
 	rules := s.opts.rules
 	rules.lines = s.lines
+	_, rules.sessionEnds = c.(*session.Conn)
 	var counts byteCounts
 	end, err := joinPeer(c, s.stdio, rules, &counts)
 	if s.opts.verbose {
@@ -296,9 +327,10 @@ func (s *listenServer) serveOne() error {
 // serve serves one peer and returns its -v status line and its error.
 type serve func() (status string, err error)
 
-// serveEach accepts peers until the listener closes. For each it calls
-// join, which makes it ready to be served (a member of a hub, say), and
-// runs the serve that join returns in a goroutine of its own; when that
+// serveEach accepts peers until the listener closes. For each, in a
+// goroutine of its own, it completes the TLS handshake if there is one,
+// calls join, which makes the peer ready to be served (a member of a hub,
+// say), and runs the serve that join returns; when that
 // returns, the peer is closed and counted out before its status is
 // printed, so that a client that has read the status may come back. Then
 // serveEach closes the connections still open, waits for their serve to
@@ -319,10 +351,14 @@ func (s *listenServer) serveEach(join func(n int64, c net.Conn, idled func() boo
 		mu.Lock()
 		open[c] = true
 		mu.Unlock()
-		serve := join(n, c, idled)
-		s.logAccepted(n, c)
 		wg.Go(func() {
-			status, err := serve()
+			var status string
+			err := handshake(s.ctx, c)
+			if err == nil {
+				serve := join(n, c, idled)
+				s.logAccepted(n, c)
+				status, err = serve()
+			}
 			c.Close()
 			mu.Lock()
 			delete(open, c)
@@ -331,6 +367,7 @@ func (s *listenServer) serveEach(join func(n int64, c net.Conn, idled func() boo
 			s.report(n, status, err)
 		})
 	}
+	close(s.stopping)
 	mu.Lock()
 	for c := range open {
 		c.Close()
@@ -369,11 +406,10 @@ func (s *listenServer) serveExec() error {
 	if s.opts.keep {
 		return s.serveEach(pairing)
 	}
-	n, c, idled, err := s.accept()
+	n, c, idled, err := s.acceptOne()
 	if err != nil {
 		return err
 	}
-	s.logAccepted(n, c)
 	status, err := pairing(n, c, idled)()
 	c.Close()
 	s.gate.leave()
@@ -471,6 +507,7 @@ func (s *listenServer) serveMany() error {
 		mu         sync.Mutex
 		members    = map[net.Conn]*relay.Member{}
 		inputEnded bool
+		endOfInput = make(chan struct{}) // closed when inputEnded is set
 	)
 	endFor := func(c net.Conn, m *relay.Member) {
 		if !rules.noShutdown {
@@ -487,6 +524,7 @@ func (s *listenServer) serveMany() error {
 				endFor(c, m)
 			}
 			mu.Unlock()
+			close(endOfInput)
 			inputDone <- err
 		}()
 	}
@@ -507,7 +545,17 @@ func (s *listenServer) serveMany() error {
 					send = func([]byte) {}
 				}
 				received, err := pump(c, send)
-				c.Close() // the peer has ended: so has its connection
+				if err == nil && !rules.recvOnly && !isTerminal(s.stdio.In) {
+					// The peer may only have shut down its write side:
+					// it gets standard input to the end (join.go's rule).
+					select {
+					case <-endOfInput:
+						m.Flush()
+					case <-m.Done():
+					case <-s.stopping:
+					}
+				}
+				c.Close() // both ways have ended: so has the connection
 				m.Leave()
 				mu.Lock()
 				delete(members, c)

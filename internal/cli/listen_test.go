@@ -227,17 +227,24 @@ func TestListenOne(t *testing.T) {
 	}
 }
 
-// TestListenPeerClosesFirst: the peer's close ends listen although its
-// standard input is still open.
-func TestListenPeerClosesFirst(t *testing.T) {
+// TestListenPeerEndsFirst: when the peer's stream ends first, listen
+// still sends the rest of its standard input (the peer may only have shut
+// down its write side), then exits.
+func TestListenPeerEndsFirst(t *testing.T) {
 	p := startListen(t, "-v", "127.0.0.1", "0")
 	c := p.dial(t, "")
 	io.WriteString(c, "bye\n")
-	c.Close()
+	c.(interface{ CloseWrite() error }).CloseWrite()
+	p.waitOutput(t, "bye\n")
+	io.WriteString(p.stdin, "still delivered\n")
+	p.stdin.Close()
+	if got := readAll(t, c); got != "still delivered\n" {
+		t.Errorf("peer read %q after its half-close", got)
+	}
 	if code := p.wait(t); code != 0 || p.stdout.String() != "bye\n" {
 		t.Fatalf("exit %d, stdout %q; stderr %q", code, p.stdout, p.errAll)
 	}
-	if !strings.Contains(p.errAll.String(), "; the peer closed first\n") {
+	if !strings.Contains(p.errAll.String(), "; the peer's stream ended first, then standard input\n") {
 		t.Errorf("stderr %q", p.errAll)
 	}
 }
@@ -598,12 +605,20 @@ func TestConnectZero(t *testing.T) {
 func TestConnectListenNC(t *testing.T) {
 	p := startSockit(t, "connect", "-l", "127.0.0.1", "0")
 	host, port, _ := net.SplitHostPort(p.addr.Address)
-	r := sockit(t, "over\n", "connect", "-v", host, port)
-	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "sent 5 bytes, received 0 bytes; standard input ended first, then the peer closed") {
-		t.Errorf("connect HOST PORT: %+v", r)
+	client := exec.CommandContext(testnet.Context(t), sockitBin, "connect", "-v", host, port)
+	client.Stdin = strings.NewReader("over\n")
+	var out, errb lockedBuffer
+	client.Stdout, client.Stderr = &out, &errb
+	if err := client.Start(); err != nil {
+		t.Fatal(err)
 	}
+	p.waitOutput(t, "over\n")
 	p.stdin.Close()
-	if code := p.wait(t); code != 0 || p.stdout.String() != "over\n" {
-		t.Errorf("connect -l: exit %d, printed %q", code, p.stdout)
+	if err := client.Wait(); err != nil || out.String() != "" ||
+		!strings.Contains(errb.String(), "sent 5 bytes, received 0 bytes; standard input ended first, then the peer closed") {
+		t.Errorf("connect HOST PORT: %v, stdout %q, stderr %q", err, out.String(), errb.String())
+	}
+	if code := p.wait(t); code != 0 {
+		t.Errorf("connect -l: exit %d; stderr %q", code, p.errAll)
 	}
 }

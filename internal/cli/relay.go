@@ -18,6 +18,7 @@ import (
 type relayOptions struct {
 	keep    bool
 	verbose bool
+	tls     tlsFlags
 }
 
 func newRelayCmd(stdio IO) *cobra.Command {
@@ -25,8 +26,8 @@ func newRelayCmd(stdio IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "relay [flags] ADDR-A ADDR-B",
 		Short: "Join two endpoints in both directions (socat)",
-		Long: `relay joins two stream endpoints (tcp, tcp4, tcp6, unix, or exec:COMMAND) in
-both directions.
+		Long: `relay joins two stream endpoints (tcp, tcp4, tcp6, unix, tls, or exec:COMMAND)
+in both directions.
 
 ADDR-A listens and ADDR-B dials (or listens, if ADDR-A is a program), unless
 an address says otherwise with ?listen or ?dial. Each connection accepted on a listening side is joined to
@@ -42,13 +43,18 @@ both ways have ended; a reset or error on either side closes both. Between
 TCP connections, and between TCP and Unix ones, the bytes move by splice(2)
 without entering user space.
 
+A tls:// side that listens presents ?cert=&key= or a self-signed certificate
+(its fingerprint printed); one that dials verifies the server (--ca, or
+--insecure). TLS to plain TCP is how to put TLS in front of a server.
+
 Without -k relay joins one pair and exits: 0 if both ways ended cleanly, 1 on
 a network error. With -k it keeps accepting until interrupted.`,
 		Example: `  sockit relay :8080 127.0.0.1:80                  # forward a port
   sockit relay -k unix:/tmp/app.sock tcp://10.0.0.2:5432
   sockit relay -k -v tcp6://[::]:7000 tcp4://127.0.0.1:7000
   sockit relay 'tcp://127.0.0.1:9000?dial' 'tcp://:9001?listen'
-  sockit relay -k :8080 exec:sh -c 'echo "hello $SOCKIT_PEER_ADDR"'`,
+  sockit relay -k :8080 exec:sh -c 'echo "hello $SOCKIT_PEER_ADDR"'
+  sockit relay -k 'tls://:8443?cert=s.pem&key=s.key' 127.0.0.1:8080   # terminate TLS`,
 		Args: argsBetween(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRelay(cmd.Context(), args, opts, stdio)
@@ -57,6 +63,7 @@ a network error. With -k it keeps accepting until interrupted.`,
 	f := cmd.Flags()
 	f.BoolVarP(&opts.keep, "keep-open", "k", false, "keep accepting: join every connection, each to its own on the other side")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "print each pairing and, when it ends, its byte counts on standard error")
+	opts.tls.add(cmd)
 	return cmd
 }
 
@@ -84,6 +91,9 @@ func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, erro
 		c, err = s.ln.Accept()
 	} else {
 		c, err = s.ep.Dial(ctx)
+		if err == nil {
+			reportInsecure(s.stderr, s.ep, c)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -105,7 +115,7 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 			return err
 		}
 		if ep.Type() != socket.Stream && ep.Network != endpoint.Exec {
-			return usageErrorf("relay %s: only stream endpoints (tcp, tcp4, tcp6, unix) and exec: can be relayed yet", arg)
+			return usageErrorf("relay %s: only stream endpoints (tcp, tcp4, tcp6, unix, tls) and exec: can be relayed yet", arg)
 		}
 		// The first address listens and the second dials; after a program,
 		// which can only be started, the second listens.
@@ -121,6 +131,9 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 		}
 		sides[i] = &relaySide{ep: ep, stderr: stdio.Err}
 	}
+	if err := opts.tls.apply("relay", &sides[0].ep, &sides[1].ep); err != nil {
+		return err
+	}
 	if !listen[0] && !listen[1] && opts.keep {
 		return usageErrorf("relay -k: one side must listen, or relay would dial both forever")
 	}
@@ -135,6 +148,7 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 		defer ln.Close()
 		s.ln = ln
 		fmt.Fprintf(stdio.Out, "listening on %s\n", endpoint.FromAddr(s.ep.Network, ln.Addr()))
+		reportCertificate(stdio.Err, ln)
 	}
 	a, b := sides[0], sides[1]
 	swapped := b.ln != nil && a.ln == nil
@@ -159,6 +173,10 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 			return acceptError(ctx, err)
 		}
 		pairing := func() error {
+			if err := handshake(ctx, ca); err != nil {
+				ca.Close()
+				return err
+			}
 			cb, err := b.open(ctx, ca)
 			if err != nil {
 				ca.Close()
@@ -170,6 +188,11 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 					first, second = second, first
 				}
 				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s <-> %s\n", n, first, second)
+			}
+			if err := handshake(ctx, cb); err != nil {
+				ca.Close()
+				cb.Close()
+				return err
 			}
 			st, err := relay.Join(ctx, ca, cb)
 			if swapped { // report in the user's order

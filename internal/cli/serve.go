@@ -123,6 +123,9 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 		if eps[i].Type() == 0 {
 			return usageErrorf("serve %s: not a socket address", a)
 		}
+		if eps[i].IsTLS() {
+			return usageErrorf("serve %s: serve speaks plain sockets; for TLS, put sockit relay 'tls://...' in front of it, or use sockit listen", a)
+		}
 		if opts.backlog > 0 && eps[i].Options.Backlog == 0 && eps[i].Type() != socket.Datagram {
 			eps[i].Options.Backlog = opts.backlog
 		}

@@ -1,17 +1,16 @@
 package cli
 
 import (
-	"io"
 	"os"
 	"syscall"
 	"unsafe"
 )
 
-// isTerminal reports whether w is a terminal: a file the kernel keeps
-// terminal settings for. Being a character device is not enough: /dev/null
-// is one.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+// isTerminal reports whether s, a reader or writer, is a terminal: a file
+// the kernel keeps terminal settings for. Being a character device is not
+// enough: /dev/null is one.
+func isTerminal(s any) bool {
+	f, ok := s.(*os.File)
 	if !ok {
 		return false
 	}

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sockit/sockit/endpoint"
+)
+
+// handshakeTimeout bounds the TLS handshake of an accepted connection, so
+// that a client that connects and says nothing is dropped.
+const handshakeTimeout = 10 * time.Second
+
+// tlsFlags are --ca and --insecure, for the tls:// addresses a command
+// dials.
+type tlsFlags struct {
+	ca       string
+	insecure bool
+}
+
+func (f *tlsFlags) add(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringVar(&f.ca, "ca", "", "tls:// dials trust the certificates in this PEM file instead of the system's")
+	fs.BoolVar(&f.insecure, "insecure", false, "tls:// dials skip verifying the server's certificate and name (the fingerprint accepted is printed)")
+}
+
+// apply puts the flags into the tls endpoints among eps; flags with no
+// tls endpoint to apply to are a usage error.
+func (f *tlsFlags) apply(cmdName string, eps ...*endpoint.Endpoint) error {
+	if f.ca == "" && !f.insecure {
+		return nil
+	}
+	applied := false
+	for _, ep := range eps {
+		if !ep.IsTLS() {
+			continue
+		}
+		if f.ca != "" {
+			ep.Options.TLS.CA = f.ca
+		}
+		ep.Options.TLS.Insecure = ep.Options.TLS.Insecure || f.insecure
+		applied = true
+	}
+	if !applied {
+		return usageErrorf("%s: --ca and --insecure are for tls:// addresses", cmdName)
+	}
+	return nil
+}
+
+// reportInsecure tells the user which certificate an --insecure dial took
+// on trust.
+func reportInsecure(w io.Writer, ep endpoint.Endpoint, c net.Conn) {
+	tc, ok := c.(*tls.Conn)
+	if !ok || !ep.Options.TLS.Insecure {
+		return
+	}
+	certs := tc.ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "sockit: --insecure: accepted, unverified, a certificate for %s with SHA-256 fingerprint %s\n",
+		endpoint.CertificateNames(certs[0]), endpoint.Fingerprint(certs[0]))
+}
+
+// reportCertificate tells the user which certificate a tls listener
+// presents, so that clients can check its fingerprint.
+func reportCertificate(w io.Writer, ln net.Listener) {
+	tl, ok := ln.(*endpoint.TLSListener)
+	if !ok {
+		return
+	}
+	how := "from ?cert="
+	if tl.SelfSigned {
+		how = "self-signed, made now"
+	}
+	fmt.Fprintf(w, "sockit: TLS certificate for %s (%s), SHA-256 fingerprint %s\n",
+		endpoint.CertificateNames(tl.Certificate), how, endpoint.Fingerprint(tl.Certificate))
+}
+
+// handshake completes the TLS handshake of an accepted connection, if c
+// is one, within handshakeTimeout.
+func handshake(ctx context.Context, c any) error {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fmt.Errorf("tls handshake with %s: %w", tc.RemoteAddr(), err)
+	}
+	return nil
+}

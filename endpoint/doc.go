@@ -10,6 +10,7 @@
 //	tls://example.com:443     tls4://0.0.0.0:8443     (TLS over tcp, tcp4, tcp6)
 //	localhost:7777            :7777                   (shorthands for tcp)
 //	-                         (standard input and output)
+//	exec:COMMAND              file:PATH               (a program; a file, for relay)
 //
 // Socket options follow a '?': reuseport, nodelay, rcvbuf, sndbuf, ttl,
 // backlog, bind (the source address of a dial), and listen or dial (the

@@ -16,12 +16,16 @@ const Stdio = "-"
 // with nothing expanded: write exec:sh -c '...' for a shell.
 const Exec = "exec"
 
+// File is the Network of "file:PATH": a file whose content is read and to
+// which what arrives is appended. Address is the path, verbatim.
+const File = "file"
+
 // Endpoint is one parsed address. The zero Endpoint is not usable; get one
 // from Parse.
 type Endpoint struct {
 	// Network is Go's network name: tcp, tcp4, tcp6, udp, udp4, udp6, unix,
 	// unixgram or unixpacket; or tls, tls4 or tls6 (TLS over tcp, tcp4 or
-	// tcp6); or Stdio or Exec.
+	// tcp6); or Stdio, Exec or File.
 	Network string
 	// Address is what net.Dial and net.Listen take for Network: "host:port"
 	// (IPv6 hosts in brackets) for TCP and UDP, a path or "@name" (Linux
@@ -90,7 +94,7 @@ const (
 
 // Type reports which kind of socket the endpoint opens: socket.Stream for
 // tcp* and unix, socket.Datagram for udp* and unixgram, socket.SeqPacket for
-// unixpacket, and 0 for Stdio and Exec.
+// unixpacket, and 0 for Stdio, Exec and File.
 func (e Endpoint) Type() socket.Type {
 	switch e.Network {
 	case "tcp", "tcp4", "tcp6", "unix", "tls", "tls4", "tls6":
@@ -130,6 +134,8 @@ func (e Endpoint) String() string {
 		return Stdio
 	case Exec:
 		return Exec + ":" + e.Address
+	case File:
+		return File + ":" + e.Address
 	}
 	var b strings.Builder
 	b.WriteString(e.Network)

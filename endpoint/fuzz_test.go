@@ -14,7 +14,7 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"tcp://127.0.0.1:7777", "tcp6://[::1]:7", "tcp://[fe80::1%lo]:80", "udp4://:9",
 		"unix:///tmp/x.sock", "unix:rel", "unix:@n", "unixgram:/g?bind=@c", "unixpacket://@s",
-		":7777", "localhost:80", "-", "tcp//x:1", "tcp:x:1", "foo://x",
+		":7777", "localhost:80", "-", "file:/tmp/x?y", "exec:cat -n", "tcp//x:1", "tcp:x:1", "foo://x",
 		"tcp://h:1?reuseport&nodelay=0&rcvbuf=256k&sndbuf=4m&ttl=64&backlog=16&bind=127.0.0.2",
 		"udp6://[::1]:9?bind=[::1]:53", "tcp://h:1?bind=:0",
 		"tls://example.com:443?ca=/etc/ca.pem&servername=x&insecure", "tls6://[::]:8443?cert=a.pem&key=a.key",

@@ -66,6 +66,12 @@ func parse(s string) (Endpoint, string) {
 	if s == "-" {
 		return Endpoint{Network: Stdio}, ""
 	}
+	if path, ok := strings.CutPrefix(s, File+":"); ok {
+		if path == "" {
+			return Endpoint{}, "file: needs a path, as in file:/tmp/upload.bin"
+		}
+		return Endpoint{Network: File, Address: path}, ""
+	}
 	if cmd, ok := strings.CutPrefix(s, Exec+":"); ok {
 		// Everything after the colon is the command, '?' and all.
 		words, reason := splitWords(cmd)

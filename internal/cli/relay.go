@@ -4,20 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/relay"
+	"github.com/sockit/sockit/session"
 	"github.com/sockit/sockit/socket"
 )
 
 type relayOptions struct {
 	keep    bool
 	verbose bool
+	idle    time.Duration
 	tls     tlsFlags
 }
 
@@ -26,22 +28,34 @@ func newRelayCmd(stdio IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "relay [flags] ADDR-A ADDR-B",
 		Short: "Join two endpoints in both directions (socat)",
-		Long: `relay joins two stream endpoints (tcp, tcp4, tcp6, unix, tls, or exec:COMMAND)
-in both directions.
+		Long: `relay joins two endpoints in both directions, as socat does. Either side may
+be any socket (tcp, tls, unix, unixpacket, udp, unixgram, in every family),
+exec:COMMAND (a program), file:PATH (a file: its content is read, and what
+arrives is appended) or - (standard input and output); one at least must be
+a socket.
 
-ADDR-A listens and ADDR-B dials (or listens, if ADDR-A is a program), unless
-an address says otherwise with ?listen or ?dial. Each connection accepted on a listening side is joined to
-a new connection on the other: dialled then, accepted in turn if both sides
-listen, or, for exec:COMMAND, a new run of the program (words split at
-spaces, no shell; its environment has SOCKIT_PEER_ADDR and SOCKIT_LOCAL_ADDR
-of the connection it serves). A listener's bound address is printed first.
+ADDR-A listens and ADDR-B dials, unless an address says otherwise with
+?listen or ?dial; after a program ADDR-B listens, and after a file or -, it
+dials. Each connection accepted on a listening side is joined to a new one
+on the other: dialled then, accepted in turn if both sides listen, or a new
+run of the program (words split as a shell splits them, nothing expanded;
+its environment has SOCKIT_PEER_ADDR and SOCKIT_LOCAL_ADDR of the
+connection it serves), or the file opened anew. A listener's bound address
+is printed first (on standard error if - takes standard output).
+
+A listening udp or unixgram socket keeps one session per client address,
+each with its own dial on the other side, so replies go back to the client
+that asked; a session ends when its client has been silent for -w (60s if
+not given). A dialled datagram socket sends each chunk it is given as one
+datagram.
 
 When one side ends its stream (closes, or shuts down its write side), relay
 shuts down the write side of the other and keeps copying the other way, so
-each peer reads all the other sent, then end-of-file. The pairing ends when
-both ways have ended; a reset or error on either side closes both. Between
-TCP connections, and between TCP and Unix ones, the bytes move by splice(2)
-without entering user space.
+each peer reads all the other sent, then end-of-file. A datagram side ends
+when its session does; a datagram side that is told the other has ended
+stops reading. The pairing ends when both ways have ended; a reset or error
+on either side closes both. Between TCP connections, and between TCP and
+Unix ones, the bytes move by splice(2) without entering user space.
 
 A tls:// side that listens presents ?cert=&key= or a self-signed certificate
 (its fingerprint printed); one that dials verifies the server (--ca, or
@@ -54,7 +68,10 @@ a network error. With -k it keeps accepting until interrupted.`,
   sockit relay -k -v tcp6://[::]:7000 tcp4://127.0.0.1:7000
   sockit relay 'tcp://127.0.0.1:9000?dial' 'tcp://:9001?listen'
   sockit relay -k :8080 exec:sh -c 'echo "hello $SOCKIT_PEER_ADDR"'
-  sockit relay -k 'tls://:8443?cert=s.pem&key=s.key' 127.0.0.1:8080   # terminate TLS`,
+  sockit relay -k 'tls://:8443?cert=s.pem&key=s.key' 127.0.0.1:8080   # terminate TLS
+  sockit relay -k udp://127.0.0.1:5353 udp://192.0.2.53:53            # a UDP forwarder
+  sockit relay -k tcp://:9000 file:/tmp/uploads.log
+  sockit relay - tcp://127.0.0.1:7777`,
 		Args: argsBetween(2, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRelay(cmd.Context(), args, opts, stdio)
@@ -63,27 +80,38 @@ a network error. With -k it keeps accepting until interrupted.`,
 	f := cmd.Flags()
 	f.BoolVarP(&opts.keep, "keep-open", "k", false, "keep accepting: join every connection, each to its own on the other side")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "print each pairing and, when it ends, its byte counts on standard error")
+	f.VarP(seconds{&opts.idle}, "idle-timeout", "w", "end a pairing when nothing has moved for this long (seconds or a duration; datagram sessions: 60s if not given)")
 	opts.tls.add(cmd)
 	return cmd
 }
 
 // relaySide is one side of a relay: a listener to accept from, an
-// endpoint to dial, or a program to start.
+// endpoint to dial, or a program, file or standard input and output to
+// open.
 type relaySide struct {
-	ep     endpoint.Endpoint
-	ln     net.Listener // nil: dial, or start the program
-	stderr io.Writer    // a program's standard error
+	ep    endpoint.Endpoint
+	ln    net.Listener // nil: dial or open
+	stdio IO           // standard input and output for "-"; a program's standard error
+	idle  time.Duration
 }
+
+// isSocket reports whether the side is a socket, which can listen or dial.
+func (s *relaySide) isSocket() bool { return s.ep.Type() != 0 }
 
 // open connects this side once: accepts, dials, or starts the program,
 // telling it the addresses of peer, the other side's connection.
 func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, error) {
-	if s.ep.Network == endpoint.Exec {
+	switch s.ep.Network {
+	case endpoint.Exec:
 		var env []string
 		if c, ok := peer.(net.Conn); ok {
-			env = []string{"SOCKIT_PEER_ADDR=" + c.RemoteAddr().String(), "SOCKIT_LOCAL_ADDR=" + c.LocalAddr().String()}
+			env = []string{"SOCKIT_PEER_ADDR=" + peerAddr(c), "SOCKIT_LOCAL_ADDR=" + c.LocalAddr().String()}
 		}
-		return relay.Start(ctx, s.ep.Command(), env, s.stderr)
+		return relay.Start(ctx, s.ep.Command(), env, s.stdio.Err)
+	case endpoint.Stdio:
+		return relay.Stdio(s.stdio.In, s.stdio.Out), nil
+	case endpoint.File:
+		return relay.OpenFile(s.ep.Address)
 	}
 	var c net.Conn
 	var err error
@@ -92,11 +120,18 @@ func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, erro
 	} else {
 		c, err = s.ep.Dial(ctx)
 		if err == nil {
-			reportInsecure(s.stderr, s.ep, c)
+			reportInsecure(s.stdio.Err, s.ep, c)
 		}
 	}
 	if err != nil {
 		return nil, err
+	}
+	_, session := c.(*session.Conn)
+	switch {
+	case s.ep.Type() == socket.Datagram && !session:
+		return relay.DatagramConn(c), nil
+	case s.idle > 0 && !session: // sessions time out on their own
+		c = relay.CloseWhenIdle(c, s.idle)
 	}
 	rc, ok := c.(relay.Conn)
 	if !ok {
@@ -104,6 +139,19 @@ func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, erro
 		return nil, fmt.Errorf("relay %s: %T cannot shut down its write side", s.ep, c)
 	}
 	return rc, nil
+}
+
+// listen opens the side's listener: a stream listener, or sessions over a
+// datagram socket.
+func (s *relaySide) listen(ctx context.Context) (net.Listener, error) {
+	if s.ep.Type() != socket.Datagram {
+		return s.ep.Listen(ctx)
+	}
+	pc, err := s.ep.ListenPacket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return session.Listen(pc, session.Config{Idle: s.idle}), nil
 }
 
 func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) error {
@@ -114,11 +162,10 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 		if err != nil {
 			return err
 		}
-		if ep.Type() != socket.Stream && ep.Network != endpoint.Exec {
-			return usageErrorf("relay %s: only stream endpoints (tcp, tcp4, tcp6, unix, tls) and exec: can be relayed yet", arg)
-		}
+		sides[i] = &relaySide{ep: ep, stdio: stdio, idle: opts.idle}
 		// The first address listens and the second dials; after a program,
-		// which can only be started, the second listens.
+		// which can only be started, the second listens, and after a file
+		// or "-", which can only be opened, it dials.
 		listen[i] = i == 0 || sides[0].ep.Network == endpoint.Exec
 		switch ep.Options.Role {
 		case endpoint.RoleListen:
@@ -126,10 +173,21 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 		case endpoint.RoleDial:
 			listen[i] = false
 		}
-		if ep.Network == endpoint.Exec {
-			listen[i] = false // a program is started for each pairing
+		if !sides[i].isSocket() {
+			listen[i] = false // opened, or started, for each pairing
 		}
-		sides[i] = &relaySide{ep: ep, stderr: stdio.Err}
+	}
+	if !sides[0].isSocket() && !sides[1].isSocket() {
+		return usageErrorf("relay %s %s: one side at least must be a socket", args[0], args[1])
+	}
+	stdioUsed := sides[0].ep.Network == endpoint.Stdio || sides[1].ep.Network == endpoint.Stdio
+	if stdioUsed && opts.keep {
+		return usageErrorf("relay -k: standard input and output (-) serve one pairing only")
+	}
+	// Listening lines go to standard output, unless "-" uses it for data.
+	notices := stdio.Out
+	if stdioUsed {
+		notices = stdio.Err
 	}
 	if err := opts.tls.apply("relay", &sides[0].ep, &sides[1].ep); err != nil {
 		return err
@@ -141,13 +199,13 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 		if !listen[i] {
 			continue
 		}
-		ln, err := s.ep.Listen(ctx)
+		ln, err := s.listen(ctx)
 		if err != nil {
 			return err
 		}
 		defer ln.Close()
 		s.ln = ln
-		fmt.Fprintf(stdio.Out, "listening on %s\n", endpoint.FromAddr(s.ep.Network, ln.Addr()))
+		fmt.Fprintf(notices, "listening on %s\n", endpoint.FromAddr(s.ep.Network, ln.Addr()))
 		reportCertificate(stdio.Err, ln)
 	}
 	a, b := sides[0], sides[1]

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -95,10 +96,19 @@ func listenFor(t *testing.T, network, name string) (net.Listener, string) {
 		path := filepath.Join(testnet.SocketDir(t), name)
 		ln, err = net.Listen("unix", path)
 		addr = "unix:" + path
+	case "unixpacket":
+		path := filepath.Join(testnet.SocketDir(t), name)
+		ln, err = net.Listen("unixpacket", path)
+		addr = "unixpacket:" + path
 	case "tcp6":
 		ln, err = net.Listen("tcp6", "[::1]:0")
 		if err == nil {
 			addr = "tcp6://" + ln.Addr().String()
+		}
+	case "tls":
+		ln, err = endpoint.MustParse("tls://127.0.0.1:0").Listen(testnet.Context(t))
+		if err == nil {
+			addr = "tls://" + ln.Addr().String()
 		}
 	default:
 		ln, err = net.Listen("tcp", "127.0.0.1:0")
@@ -116,10 +126,12 @@ func listenFor(t *testing.T, network, name string) (net.Listener, string) {
 // relayListenAddr is where relay should listen for the client on network.
 func relayListenAddr(t *testing.T, network string) string {
 	switch network {
-	case "unix":
-		return "unix:" + filepath.Join(testnet.SocketDir(t), "relay.sock")
+	case "unix", "unixpacket":
+		return network + ":" + filepath.Join(testnet.SocketDir(t), "relay.sock")
 	case "tcp6":
 		return "tcp6://[::1]:0"
+	case "tls":
+		return "tls://127.0.0.1:0"
 	}
 	return "tcp://127.0.0.1:0"
 }
@@ -140,7 +152,7 @@ func exchange(t *testing.T, client net.Conn, server net.Listener, request, reply
 		}
 		defer c.Close()
 		c.SetDeadline(deadline)
-		b, err := io.ReadAll(c)
+		b, err := readRecords(c)
 		if err != nil {
 			t.Errorf("server read: %v", err)
 			return
@@ -155,7 +167,7 @@ func exchange(t *testing.T, client net.Conn, server net.Listener, request, reply
 		client.Write(request)
 		client.(interface{ CloseWrite() error }).CloseWrite()
 	}()
-	back, err := io.ReadAll(client)
+	back, err := readRecords(client)
 	if err != nil {
 		t.Fatalf("client read: %v", err)
 	}
@@ -164,6 +176,23 @@ func exchange(t *testing.T, client net.Conn, server net.Listener, request, reply
 	}
 	if !bytes.Equal(back, reply) {
 		t.Fatalf("the client read %d bytes, want the %d replied, byte for byte", len(back), len(reply))
+	}
+}
+
+// readRecords reads c to its end with a buffer large enough for any
+// record of a unixpacket socket, which a smaller read would cut short.
+func readRecords(c net.Conn) ([]byte, error) {
+	var all []byte
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := c.Read(buf)
+		all = append(all, buf[:n]...)
+		if err == io.EOF {
+			return all, nil
+		}
+		if err != nil {
+			return all, err
+		}
 	}
 }
 
@@ -178,7 +207,7 @@ func pattern(n int, salt byte) []byte {
 // TestRelayStreamPairs relays one connection across every pair of stream
 // types, with half-close both ways, and checks the -v status line.
 func TestRelayStreamPairs(t *testing.T) {
-	networks := []string{"tcp", "tcp6", "unix"}
+	networks := []string{"tcp", "tcp6", "unix", "unixpacket", "tls"}
 	for _, from := range networks {
 		for _, to := range networks {
 			t.Run(from+"-"+to, func(t *testing.T) {
@@ -186,13 +215,24 @@ func TestRelayStreamPairs(t *testing.T) {
 					testnet.SkipWithoutIPv6(t, "tcp6")
 				}
 				server, serverAddr := listenFor(t, to, "server.sock")
-				p := startRelay(t, 1, "-v", relayListenAddr(t, from), serverAddr)
-				client, err := p.listening[0].Dial(testnet.Context(t))
+				args := []string{"-v", relayListenAddr(t, from), serverAddr}
+				if to == "tls" {
+					args = append([]string{"--insecure"}, args...)
+				}
+				p := startRelay(t, 1, args...)
+				dial := p.listening[0]
+				dial.Options.TLS.Insecure = from == "tls"
+				client, err := dial.Dial(testnet.Context(t))
 				if err != nil {
 					t.Fatal(err)
 				}
 				defer client.Close()
 				request, reply := pattern(300_000, 1), pattern(200_003, 2)
+				if from == "unixpacket" || to == "unixpacket" {
+					// One record each way, within the default socket
+					// buffers; relay copies 32 KiB at a time.
+					request, reply = pattern(30_000, 1), pattern(20_003, 2)
+				}
 				exchange(t, client, server, request, reply)
 				if code := p.wait(t); code != 0 {
 					t.Fatalf("relay exit %d: %s", code, p.stderr)
@@ -300,7 +340,8 @@ func TestRelayErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"udp://127.0.0.1:0", closed}, "only stream endpoints"},
+		{[]string{"exec:cat", "-"}, "one side at least must be a socket"},
+		{[]string{"-k", "-", "tcp://127.0.0.1:0"}, "standard input and output (-) serve one pairing only"},
 		{[]string{"-k", "tcp://127.0.0.1:1?dial", closed}, "one side must listen"},
 		{[]string{"tcp://127.0.0.1:0"}, "sockit relay wants 2 arguments, got 1"},
 		{[]string{"tcp://127.0.0.1:0?listen&dial", closed}, "exclude each other"},
@@ -350,5 +391,95 @@ func TestRelayExec(t *testing.T) {
 				t.Errorf("-v should count in the order given (the client is b):\n%s", p.stderr)
 			}
 		})
+	}
+}
+
+// TestRelayDatagrams: a UDP relay keeps a session per client, each with
+// its own socket towards the server, so every client gets its own replies;
+// and a stream client is carried over UDP, its end of stream ending the
+// pairing.
+func TestRelayDatagrams(t *testing.T) {
+	srv := startServe(t, 1, "udp://127.0.0.1:0")
+	p := startRelay(t, 1, "-k", "-w", "5", "udp://127.0.0.1:0", srv.addrs[0])
+	server, err := net.ResolveUDPAddr("udp", p.listening[0].Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const clients, rounds = 20, 3
+	var wg sync.WaitGroup
+	for i := range clients {
+		c, err := net.DialUDP("udp", nil, server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		wg.Go(func() {
+			buf := make([]byte, 256)
+			for r := range rounds {
+				msg := fmt.Sprintf("client %d round %d", i, r)
+				c.Write([]byte(msg))
+				n, err := c.Read(buf)
+				if err != nil || string(buf[:n]) != msg {
+					t.Errorf("client %d read %q, %v; want %q", i, buf[:n], err, msg)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	stream := startRelay(t, 1, "-v", "tcp://127.0.0.1:0", srv.addrs[0])
+	c, err := stream.listening[0].Dial(testnet.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "one datagram")
+	buf := make([]byte, 64)
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "one datagram" {
+		t.Fatalf("stream client read %q, %v", buf[:n], err)
+	}
+	c.(interface{ CloseWrite() error }).CloseWrite()
+	if rest, err := io.ReadAll(c); err != nil || len(rest) != 0 {
+		t.Errorf("after its end of stream, the client read %q, %v; want end-of-file", rest, err)
+	}
+	if code := stream.wait(t); code != 0 || !strings.Contains(stream.stderr.String(), "12 bytes a->b, 12 bytes b->a; a ended first, then both") {
+		t.Errorf("relay exit %d: %s", code, stream.stderr)
+	}
+}
+
+// TestRelayStdioAndFile: "-" joins standard input and output to a
+// socket; file: serves a file's content and appends what arrives.
+func TestRelayStdioAndFile(t *testing.T) {
+	srv := startServe(t, 1, "tcp://127.0.0.1:0")
+	r := sockit(t, "through stdio\n", "relay", "-", srv.addrs[0])
+	if r.code != 0 || r.stdout != "through stdio\n" {
+		t.Errorf("relay - ADDR: %+v", r)
+	}
+
+	// Two clients, one after the other: the first appends to the empty
+	// file, the second reads what the first wrote, then appends.
+	path := filepath.Join(t.TempDir(), "log")
+	for _, step := range []struct{ send, want string }{{"one\n", ""}, {"two\n", "one\n"}} {
+		p := startRelay(t, 1, "tcp://127.0.0.1:0", "file:"+path)
+		c, err := p.listening[0].Dial(testnet.Context(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(c) // the content so far, then end-of-file
+		if err != nil || string(got) != step.want {
+			t.Errorf("client read %q, %v; want %q", got, err, step.want)
+		}
+		io.WriteString(c, step.send)
+		c.Close()
+		if code := p.wait(t); code != 0 {
+			t.Fatalf("relay exit %d: %s", code, p.stderr)
+		}
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "one\ntwo\n" {
+		t.Errorf("file holds %q, %v", got, err)
 	}
 }

@@ -1,0 +1,83 @@
+package relay
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStdioCloseEndsRead: Close ends a Read waiting on input that never
+// comes, as a terminal's does not.
+func TestStdioCloseEndsRead(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	c := Stdio(r, io.Discard)
+	got := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 8)); got <- err }()
+	c.Close()
+	if err := <-got; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Read after Close = %v, want net.ErrClosed", err)
+	}
+	w.Write([]byte("late")) // lets the reading goroutine go
+}
+
+func TestStdioReadsInOrder(t *testing.T) {
+	c := Stdio(strings.NewReader(strings.Repeat("x", 100_000)), io.Discard)
+	b, err := io.ReadAll(c)
+	if err != nil || len(b) != 100_000 {
+		t.Errorf("read %d bytes, %v", len(b), err)
+	}
+}
+
+// TestDatagramConnCloseWrite: after CloseWrite a waiting Read ends with
+// io.EOF, the end of this side's stream.
+func TestDatagramConnCloseWrite(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	uc, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := DatagramConn(uc)
+	defer c.Close()
+	got := make(chan error, 1)
+	go func() { _, err := c.Read(make([]byte, 8)); got <- err }()
+	c.CloseWrite()
+	select {
+	case err := <-got:
+		if err != io.EOF {
+			t.Errorf("Read after CloseWrite = %v, want io.EOF", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Read still waiting after CloseWrite")
+	}
+}
+
+func TestOpenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(path, []byte("old\n"), 0o644)
+	c, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("new\n")) // appended, and the reading still starts at 0
+	b, err := io.ReadAll(c)
+	if err != nil || string(b) != "old\nnew\n" {
+		t.Errorf("read %q, %v", b, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Error(err)
+	}
+}

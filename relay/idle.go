@@ -67,3 +67,6 @@ func (c *IdleConn) Close() error {
 	c.timer.Stop()
 	return c.Conn.Close()
 }
+
+// NetConn is the wrapped connection.
+func (c *IdleConn) NetConn() net.Conn { return c.Conn }

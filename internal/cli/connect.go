@@ -28,6 +28,7 @@ type connectOptions struct {
 	nc      ncFlags
 	zero    bool
 	tls     tlsFlags
+	dump    dumpFlags
 }
 
 // maxLine bounds one line of standard input sent as a datagram or record.
@@ -55,7 +56,8 @@ datagram has had a reply, or until none has come for --linger.
 
 -v prints the connection's 5-tuple on standard error, with the ephemeral port
 the kernel picked for this side, and at the end one status line: bytes each
-way, who closed first, why connect ended.
+way, who closed first, why connect ended. -x dumps every chunk sent and
+received on standard error in hex, --text as text.
 
 nc's habits work too: "connect HOST PORT", -u for udp, -U for a Unix socket
 path (-uU: unixgram), -4/-6, -n (numeric host only), -l to listen instead
@@ -79,7 +81,7 @@ connection without sending anything (sockit scan does more).`,
 				return err
 			}
 			if opts.nc.listen {
-				return runListen(cmd.Context(), addr, listenOptions{maxConns: 1, idle: opts.idle, rules: opts.rules, verbose: opts.verbose}, stdio)
+				return runListen(cmd.Context(), addr, listenOptions{maxConns: 1, idle: opts.idle, rules: opts.rules, verbose: opts.verbose, dump: opts.dump}, stdio)
 			}
 			opts.addr = addr
 			return runConnect(cmd.Context(), opts, stdio)
@@ -92,6 +94,7 @@ connection without sending anything (sockit scan does more).`,
 	addRuleFlags(cmd, &opts.rules, &opts.idle, "i")
 	opts.nc.addFlags(cmd, false)
 	opts.tls.add(cmd)
+	opts.dump.add(cmd)
 	f.BoolVarP(&opts.zero, "zero", "z", false, "nc's -z: HOST PORTS, connect to each port and report it, sending nothing")
 	return cmd
 }
@@ -125,6 +128,9 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 	}
 	defer c.Close()
 	reportInsecure(stdio.Err, ep, c)
+	if d := opts.dump.dumper(stdio.Err); d != nil {
+		c = d.Conn(c, "")
+	}
 	var idled func() bool
 	if opts.idle > 0 {
 		ic := relay.CloseWhenIdle(c, opts.idle)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sockit/sockit/dump"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/session"
@@ -31,6 +32,7 @@ type listenOptions struct {
 	rules    peerRules
 	verbose  bool
 	nc       ncFlags
+	dump     dumpFlags
 }
 
 func newListenCmd(stdio IO) *cobra.Command {
@@ -81,7 +83,10 @@ tcp://, -u for udp, -U for a Unix socket path (-uU: unixgram), -4/-6, -n
 (numeric host only).
 
 -v prints each peer's 5-tuple as it is accepted and one status line when it
-is done: bytes each way, who closed first, why it ended.`,
+is done: bytes each way, who closed first, why it ended. -x dumps every
+chunk each peer sends and receives on standard error in hex, --text as
+text, each with its direction (< received, > sent), time, length and
+stream offset, and the peer's #number when several may be open.`,
 		Example: `  sockit listen :9000 > upload.bin                 # receive one file
   sockit listen -k -v 8080                          # talk to several clients at once
   sockit listen -k --sh-exec 'echo "hello $SOCKIT_PEER_ADDR"' :7000
@@ -110,6 +115,7 @@ is done: bytes each way, who closed first, why it ended.`,
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "print each peer's 5-tuple and, when it is done, a status line on standard error")
 	addRuleFlags(cmd, &opts.rules, &opts.idle, "w")
 	opts.nc.addFlags(cmd, true)
+	opts.dump.add(cmd)
 	cmd.MarkFlagsMutuallyExclusive("exec", "sh-exec", "broker")
 	return cmd
 }
@@ -165,7 +171,7 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 	defer stop()
 
 	s := &listenServer{ctx: ctx, ln: ln, opts: opts, gate: gate, stdio: stdio, argv: argv,
-		lines: ep.Type() != socket.Stream, idle: opts.idle, stopping: make(chan struct{})}
+		lines: ep.Type() != socket.Stream, datagram: ep.Type() == socket.Datagram, idle: opts.idle, stopping: make(chan struct{}), dumper: opts.dump.dumper(stdio.Err)}
 	if ep.Type() == socket.Datagram && s.idle <= 0 {
 		s.idle = session.DefaultIdle
 	}
@@ -204,16 +210,18 @@ func openListener(ctx context.Context, ep endpoint.Endpoint, opts listenOptions)
 
 // listenServer serves the peers of one listen run.
 type listenServer struct {
-	ctx   context.Context
-	ln    listener
-	opts  listenOptions
-	gate  *peerGate
-	stdio IO
-	argv  []string
-	lines bool          // datagrams or records: standard input goes line by line
-	idle  time.Duration // the idle timeout in force, for status lines
+	ctx      context.Context
+	ln       listener
+	opts     listenOptions
+	gate     *peerGate
+	stdio    IO
+	argv     []string
+	lines    bool          // datagrams or records: standard input goes line by line
+	datagram bool          // the peers are sessions of a datagram socket
+	idle     time.Duration // the idle timeout in force, for status lines
 
 	stopping chan struct{} // closed when serveEach stops accepting
+	dumper   *dump.Dumper  // -x, --text; nil without
 	n        atomic.Int64
 	errMu    sync.Mutex // serialises lines on standard error
 }
@@ -248,6 +256,13 @@ func (s *listenServer) accept() (int64, net.Conn, func() bool, error) {
 		} else if s.opts.idle > 0 {
 			ic := relay.CloseWhenIdle(c, s.opts.idle)
 			c, idled = ic, ic.Idled
+		}
+		if s.dumper != nil {
+			id := ""
+			if s.opts.keep || s.opts.broker {
+				id = fmt.Sprintf("#%d", n)
+			}
+			c = s.dumper.Conn(c, id)
 		}
 		return n, c, idled, nil
 	}
@@ -299,7 +314,7 @@ func (s *listenServer) serveOne() error {
 	if err != nil {
 		return err
 	}
-	if _, datagram := c.(*session.Conn); !datagram {
+	if !s.datagram {
 		s.ln.Close() // one peer: the others are refused by the kernel
 	}
 	defer s.gate.leave()
@@ -308,7 +323,7 @@ func (s *listenServer) serveOne() error {
 	defer stop()
 	rules := s.opts.rules
 	rules.lines = s.lines
-	_, rules.sessionEnds = c.(*session.Conn)
+	rules.sessionEnds = s.datagram
 	var counts byteCounts
 	end, err := joinPeer(c, s.stdio, rules, &counts)
 	if s.opts.verbose {

@@ -622,3 +622,28 @@ func TestConnectListenNC(t *testing.T) {
 		t.Errorf("connect -l: exit %d; stderr %q", code, p.errAll)
 	}
 }
+
+// TestListenDump: -x dumps each peer's traffic on standard error, with
+// its number, direction, length and offset.
+func TestListenDump(t *testing.T) {
+	p := startListen(t, "-k", "-x", "--sh-exec", "cat", "127.0.0.1", "0")
+	for i := range 2 {
+		c := p.dial(t, "")
+		fmt.Fprintf(c, "peer %d\n", i)
+		c.(interface{ CloseWrite() error }).CloseWrite()
+		if got := readAll(t, c); got != fmt.Sprintf("peer %d\n", i) {
+			t.Fatalf("peer %d read %q", i, got)
+		}
+		n := i + 1
+		p.waitLine(t, fmt.Sprintf(`^#%d < \d\d:\d\d:\d\d\.\d{6} received 7 bytes at offset 0$`, n))
+		p.waitLine(t, fmt.Sprintf(`^  00000000  70 65 65 72 20 %d 0a  +\|peer %d\.\|$`, 30+i, i))
+		p.waitLine(t, fmt.Sprintf(`^#%d > \d\d:\d\d:\d\d\.\d{6} sent 7 bytes at offset 0$`, n))
+	}
+	if code := p.interrupt(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	r := sockit(t, "", "connect", "-x", "--text", ":1")
+	if r.code != 2 || r.stderr != "sockit: flags --hex and --text exclude each other\n" {
+		t.Errorf("connect -x --text: %+v", r)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sockit/sockit/dump"
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/session"
@@ -21,6 +22,7 @@ type relayOptions struct {
 	verbose bool
 	idle    time.Duration
 	tls     tlsFlags
+	dump    dumpFlags
 }
 
 func newRelayCmd(stdio IO) *cobra.Command {
@@ -55,7 +57,9 @@ each peer reads all the other sent, then end-of-file. A datagram side ends
 when its session does; a datagram side that is told the other has ended
 stops reading. The pairing ends when both ways have ended; a reset or error
 on either side closes both. Between TCP connections, and between TCP and
-Unix ones, the bytes move by splice(2) without entering user space.
+Unix ones, the bytes move by splice(2) without entering user space (not with -x or --text, which dump each chunk of
+the first side that is a socket on standard error: < what it sent,
+> what it was sent).
 
 A tls:// side that listens presents ?cert=&key= or a self-signed certificate
 (its fingerprint printed); one that dials verifies the server (--ca, or
@@ -82,6 +86,7 @@ a network error. With -k it keeps accepting until interrupted.`,
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "print each pairing and, when it ends, its byte counts on standard error")
 	f.VarP(seconds{&opts.idle}, "idle-timeout", "w", "end a pairing when nothing has moved for this long (seconds or a duration; datagram sessions: 60s if not given)")
 	opts.tls.add(cmd)
+	opts.dump.add(cmd)
 	return cmd
 }
 
@@ -223,6 +228,7 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 	})
 	defer stop()
 
+	dumper := opts.dump.dumper(stdio.Err)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for n := 1; ; n++ {
@@ -251,6 +257,13 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 				ca.Close()
 				cb.Close()
 				return err
+			}
+			if dumper != nil {
+				id := ""
+				if opts.keep {
+					id = fmt.Sprintf("#%d", n)
+				}
+				ca, cb = dumpOne(dumper, id, ca, cb)
 			}
 			st, err := relay.Join(ctx, ca, cb)
 			if swapped { // report in the user's order
@@ -284,6 +297,18 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 			return nil
 		}
 	}
+}
+
+// dumpOne wraps the first of a and b that is a connection in d, so that
+// the dump shows what each way carried, once.
+func dumpOne(d *dump.Dumper, id string, a, b relay.Conn) (relay.Conn, relay.Conn) {
+	if c, ok := a.(net.Conn); ok {
+		return d.Conn(c, id), b
+	}
+	if c, ok := b.(net.Conn); ok {
+		return a, d.Conn(c, id)
+	}
+	return a, b
 }
 
 // describeSide is a side's connection as -v prints it: its 5-tuple, or the

@@ -454,9 +454,13 @@ func TestRelayDatagrams(t *testing.T) {
 // socket; file: serves a file's content and appends what arrives.
 func TestRelayStdioAndFile(t *testing.T) {
 	srv := startServe(t, 1, "tcp://127.0.0.1:0")
-	r := sockit(t, "through stdio\n", "relay", "-", srv.addrs[0])
-	if r.code != 0 || r.stdout != "through stdio\n" {
-		t.Errorf("relay - ADDR: %+v", r)
+	r := sockit(t, "through stdio\n", "relay", "--text", "-", srv.addrs[0])
+	// The two records may come in either order: each is written after its
+	// own system call returns.
+	if r.code != 0 || r.stdout != "through stdio\n" ||
+		!regexp.MustCompile(`(?m)^> [\d:.]+ sent 14 bytes at offset 0\n  through stdio\\n$`).MatchString(r.stderr) ||
+		!regexp.MustCompile(`(?m)^< [\d:.]+ received 14 bytes at offset 0\n  through stdio\\n$`).MatchString(r.stderr) {
+		t.Errorf("relay --text - ADDR: %+v", r)
 	}
 
 	// Two clients, one after the other: the first appends to the empty

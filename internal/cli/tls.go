@@ -86,6 +86,13 @@ func reportCertificate(w io.Writer, ln net.Listener) {
 // handshake completes the TLS handshake of an accepted connection, if c
 // is one, within handshakeTimeout.
 func handshake(ctx context.Context, c any) error {
+	for {
+		w, ok := c.(interface{ NetConn() net.Conn }) // a wrapper: idle, dump
+		if _, isTLS := c.(*tls.Conn); isTLS || !ok {
+			break
+		}
+		c = w.NetConn()
+	}
 	tc, ok := c.(*tls.Conn)
 	if !ok {
 		return nil

@@ -68,6 +68,16 @@ func (d *Dumper) Record(id string, dir Direction, offset int64, p []byte) {
 	io.WriteString(d.w, b.String())
 }
 
+// note writes one line about the connection.
+func (d *Dumper) note(id, text string) {
+	if id != "" {
+		text = id + " " + text
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	io.WriteString(d.w, "! "+text+"\n")
+}
+
 // writeHex writes p in hexdump -C's layout, offsets counted from offset.
 func writeHex(b *strings.Builder, offset int64, p []byte) {
 	for i := 0; i < len(p); i += 16 {
@@ -150,14 +160,23 @@ func (c *Conn) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// Write dumps b before it sends it, so that a reply never shows before
+// what it answers; a write that fails, or sends less, adds a line saying
+// so.
 func (c *Conn) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		return c.Conn.Write(b)
+	}
+	c.mu.Lock()
+	off := c.out
+	c.mu.Unlock()
+	c.d.Record(c.id, Sent, off, b)
 	n, err := c.Conn.Write(b)
-	if n > 0 {
-		c.mu.Lock()
-		off := c.out
-		c.out += int64(n)
-		c.mu.Unlock()
-		c.d.Record(c.id, Sent, off, b[:n])
+	c.mu.Lock()
+	c.out += int64(n)
+	c.mu.Unlock()
+	if n < len(b) {
+		c.d.note(c.id, fmt.Sprintf("only %d of those %d bytes were sent: %v", n, len(b), err))
 	}
 	return n, err
 }

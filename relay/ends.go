@@ -108,29 +108,37 @@ func (c *stdioConn) Close() error {
 }
 
 // OpenFile opens path, creating it if need be, as a Conn: reading gives
-// the file's content from the start, and writing appends to it. The two
-// use separate descriptors, so that appending does not move the reading.
+// the content the file had when it was opened, and writing appends to it.
+// The two use separate descriptors, so that appending does not move the
+// reading, and what is appended is not read back.
 func OpenFile(path string) (Conn, error) {
 	w, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	r, err := os.Open(path)
-	if err != nil {
-		w.Close()
-		return nil, err
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = r.Stat(); err == nil {
+			return &fileConn{r: r, w: w, content: &io.LimitedReader{R: r, N: fi.Size()}}, nil
+		}
+		r.Close()
 	}
-	return &fileConn{r: r, w: w}, nil
+	w.Close()
+	return nil, err
 }
 
-type fileConn struct{ r, w *os.File }
+type fileConn struct {
+	r, w    *os.File
+	content *io.LimitedReader // r, up to its size at the start
+}
 
-func (f *fileConn) Read(b []byte) (int, error)  { return f.r.Read(b) }
+func (f *fileConn) Read(b []byte) (int, error)  { return f.content.Read(b) }
 func (f *fileConn) Write(b []byte) (int, error) { return f.w.Write(b) }
 
-// WriteTo and ReadFrom let io.Copy use the os.File paths, which can move
-// the bytes with sendfile(2) and splice(2).
-func (f *fileConn) WriteTo(dst io.Writer) (int64, error)  { return f.r.WriteTo(dst) }
+// WriteTo and ReadFrom let io.Copy use the paths of the net and os
+// packages, which move the bytes with sendfile(2) and splice(2).
+func (f *fileConn) WriteTo(dst io.Writer) (int64, error)  { return io.Copy(dst, f.content) }
 func (f *fileConn) ReadFrom(src io.Reader) (int64, error) { return f.w.ReadFrom(src) }
 
 // CloseWrite flushes what was written to stable storage.

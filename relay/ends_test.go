@@ -72,12 +72,15 @@ func TestOpenFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Write([]byte("new\n")) // appended, and the reading still starts at 0
+	c.Write([]byte("new\n")) // appended, and not read back
 	b, err := io.ReadAll(c)
-	if err != nil || string(b) != "old\nnew\n" {
-		t.Errorf("read %q, %v", b, err)
+	if err != nil || string(b) != "old\n" {
+		t.Errorf("read %q, %v; want the content at the start", b, err)
 	}
 	if err := c.Close(); err != nil {
 		t.Error(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old\nnew\n" {
+		t.Errorf("file holds %q", b)
 	}
 }

@@ -32,8 +32,8 @@ func newRelayCmd(stdio IO) *cobra.Command {
 		Short: "Join two endpoints in both directions (socat)",
 		Long: `relay joins two endpoints in both directions, as socat does. Either side may
 be any socket (tcp, tls, unix, unixpacket, udp, unixgram, in every family),
-exec:COMMAND (a program), file:PATH (a file: its content is read, and what
-arrives is appended) or - (standard input and output); one at least must be
+exec:COMMAND (a program), file:PATH (a file: the content it has when the
+pairing starts is sent, and what arrives is appended) or - (standard input and output); one at least must be
 a socket.
 
 ADDR-A listens and ADDR-B dials, unless an address says otherwise with
@@ -333,6 +333,8 @@ func acceptError(ctx context.Context, err error) error {
 func relayStatus(st relay.Stats, err error) string {
 	line := fmt.Sprintf("%d bytes a->b, %d bytes b->a", st.AToB, st.BToA)
 	switch {
+	case errors.Is(err, context.Canceled):
+		return line + "; interrupted"
 	case err != nil:
 		return line + "; ended by " + err.Error()
 	case st.FirstEnd != "":

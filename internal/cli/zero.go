@@ -42,8 +42,10 @@ func runZeroIO(ctx context.Context, args []string, opts connectOptions, stdio IO
 		case r.State == scan.Open:
 			open++
 			fmt.Fprintf(stdio.Out, "%s port %d (tcp) open\n", host, r.Port)
-		case opts.verbose:
+		case opts.verbose && r.Why != "":
 			fmt.Fprintf(stdio.Err, "sockit: %s port %d (tcp) %s: %s\n", host, r.Port, r.State, r.Why)
+		case opts.verbose:
+			fmt.Fprintf(stdio.Err, "sockit: %s port %d (tcp) %s\n", host, r.Port, r.State)
 		}
 	}
 	if ctx.Err() != nil {

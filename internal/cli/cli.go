@@ -44,9 +44,12 @@ Addresses:
   udp://127.0.0.1:5353   udp4://:9           udp6://[::1]:9
   unix:///run/app.sock   unix:rel/app.sock   unix:@abstract-name
   unixgram:/tmp/g.sock   unixpacket:@seq
+  tls://example.com:443  tls4://0.0.0.0:8443 (TLS over tcp)
   -                      standard input and output
+  exec:COMMAND           file:PATH           (relay: a program, a file)
 Options follow '?': reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind,
-  listen, dial (which side listens, in relay)
+  listen, dial (which side listens, in relay); for tls: cert, key, ca,
+  servername, insecure
   e.g. tcp://127.0.0.1:0?backlog=16&rcvbuf=256k
 
 Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address).`,

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -145,3 +146,28 @@ func (f *fileConn) ReadFrom(src io.Reader) (int64, error) { return f.w.ReadFrom(
 func (f *fileConn) CloseWrite() error { return f.w.Sync() }
 
 func (f *fileConn) Close() error { return errors.Join(f.r.Close(), f.w.Close()) }
+
+// Lines makes each line written to c one Write of its own, newline
+// included, and the rest after the last newline one more. On a datagram
+// connection each line is then a datagram, whatever chunks a program's
+// output pipe happens to deliver.
+func Lines(c Conn) Conn { return lines{c} }
+
+type lines struct{ Conn }
+
+func (l lines) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		end := bytes.IndexByte(p, '\n') + 1
+		if end == 0 {
+			end = len(p)
+		}
+		n, err := l.Conn.Write(p[:end])
+		written += n
+		if err != nil {
+			return written, err
+		}
+		p = p[end:]
+	}
+	return written, nil
+}

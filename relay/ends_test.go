@@ -84,3 +84,29 @@ func TestOpenFile(t *testing.T) {
 		t.Errorf("file holds %q", b)
 	}
 }
+
+// TestLines: each line becomes a datagram of its own.
+func TestLines(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	uc, err := net.Dial("udp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Lines(DatagramConn(uc))
+	defer c.Close()
+	if n, err := c.Write([]byte("a\nbb\nrest")); n != 9 || err != nil {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 16)
+	for _, want := range []string{"a\n", "bb\n", "rest"} {
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil || string(buf[:n]) != want {
+			t.Fatalf("datagram %q, %v; want %q", buf[:n], err, want)
+		}
+	}
+}

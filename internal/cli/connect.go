@@ -43,8 +43,10 @@ func newConnectCmd(stdio IO) *cobra.Command {
 
 Standard input goes to the socket and the socket to standard output. When
 standard input ends, connect shuts down its write side (the peer reads
-end-of-file) and keeps printing what arrives until the peer closes; if the
-peer closes first, connect ends then. --no-shutdown keeps the write side open
+end-of-file) and keeps printing what arrives until the peer closes. If the
+peer's stream ends first, connect still sends the rest of standard input
+(the peer may only have shut down its write side), then ends; from a
+terminal it ends at once. --no-shutdown keeps the write side open
 when standard input ends; -q SECS gives up waiting for the peer SECS after
 it. --send-only drops what the peer sends; --recv-only never reads standard
 input. -i ends a connection on which nothing has moved for that long.

@@ -204,6 +204,8 @@ func statusLine(counts *byteCounts, end ending, why string) string {
 		return line + why
 	case end == peerClosedFirst:
 		return line + "the peer's stream ended first, then standard input"
+	case end == peerClosedAtTTY:
+		return line + "the peer closed"
 	case end == peerClosedAfter:
 		return line + "standard input ended first, then the peer closed"
 	case end == quitAfterInput:

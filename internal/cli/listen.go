@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,8 +57,10 @@ the peers that connect, in one of four ways:
 
 Half-close and exit, the same rule as connect's: when standard input ends,
 the write side is shut down (the peer reads end-of-file; with -k, every
-peer's) and what arrives is printed until the peer closes. If the peer closes
-first, listen ends then. --no-shutdown keeps the write side open; -q SECS
+peer's) and what arrives is printed until the peer closes. If the peer's
+stream ends first, the rest of standard input is still sent to it (it may
+only have shut down its write side), then listen ends; from a terminal it
+ends at once. --no-shutdown keeps the write side open; -q SECS
 stops waiting SECS after standard input ended. A program's reply written
 after its peer shut down its write side is still delivered. -w ends any
 connection on which nothing has moved for that long. With -k, --exec or
@@ -67,7 +70,8 @@ Datagram addresses (udp, unixgram) have no connections: listen keeps one
 session per peer address, replies to each sender from the same socket, and
 ends a session when its peer has been silent for -w (60s if not given). Each
 line of standard input is one datagram. The socket is never connected to its
-first peer, so every sender is served.
+first peer, so every sender is served. With --exec and --sh-exec, each line
+the program writes goes back as one datagram.
 
 tls:// addresses serve TLS with the certificate of ?cert=FILE&key=FILE, or
 with a self-signed certificate made on the spot; either way its SHA-256
@@ -411,11 +415,19 @@ func (s *listenServer) serveExec() error {
 			if err != nil {
 				return "", err
 			}
-			st, err := relay.Join(s.ctx, c.(relay.Conn), prog)
-			if s.ctx.Err() != nil || idled() {
-				err = nil
+			peer := c.(relay.Conn)
+			if s.datagram {
+				peer = relay.Lines(peer) // a datagram per line the program writes
 			}
-			return execStatus(st, err, s.why(idled)), err
+			st, err := relay.Join(s.ctx, peer, prog)
+			why := s.why(idled)
+			switch {
+			case s.ctx.Err() != nil || idled():
+				err = nil
+			case peerLeft(err):
+				why, err = "the peer left while the program was still writing", nil
+			}
+			return execStatus(st, err, why), err
 		}
 	}
 	if s.opts.keep {
@@ -432,6 +444,14 @@ func (s *listenServer) serveExec() error {
 		s.logf("#%d %s", n, status)
 	}
 	return err
+}
+
+// peerLeft reports whether err says only that the peer went away while
+// bytes were still being sent to it: no failure of this side.
+func peerLeft(err error) bool {
+	var de *relay.DirectionError
+	return errors.As(err, &de) && de.From == relay.B &&
+		(errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET))
 }
 
 // execStatus is the -v line for a peer joined to a program.

@@ -647,3 +647,27 @@ func TestListenDump(t *testing.T) {
 		t.Errorf("connect -x --text: %+v", r)
 	}
 }
+
+// TestListenUDPExecLines: each line a program writes goes back as a
+// datagram of its own, however its output pipe bunches them.
+func TestListenUDPExecLines(t *testing.T) {
+	p := startListen(t, "-k", "--sh-exec", "cat", "udp://127.0.0.1:0")
+	server, _ := net.ResolveUDPAddr("udp", p.addr.Address)
+	c, err := net.DialUDP("udp", nil, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.Write([]byte("a\n"))
+	c.Write([]byte("b\nc\n")) // one datagram, two lines
+	buf := make([]byte, 64)
+	for _, want := range []string{"a\n", "b\n", "c\n"} {
+		if n, err := c.Read(buf); err != nil || string(buf[:n]) != want {
+			t.Fatalf("read %q, %v; want the datagram %q", buf[:n], err, want)
+		}
+	}
+	if code := p.interrupt(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}

@@ -48,8 +48,8 @@ is printed first (on standard error if - takes standard output).
 A listening udp or unixgram socket keeps one session per client address,
 each with its own dial on the other side, so replies go back to the client
 that asked; a session ends when its client has been silent for -w (60s if
-not given). A dialled datagram socket sends each chunk it is given as one
-datagram.
+not given). A datagram socket sends each chunk it is given as one datagram,
+and each line when the other side is a program.
 
 When one side ends its stream (closes, or shuts down its write side), relay
 shuts down the write side of the other and keeps copying the other way, so
@@ -258,6 +258,7 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 				cb.Close()
 				return err
 			}
+			ca, cb = linesToDatagrams(ca, cb), linesToDatagrams(cb, ca)
 			if dumper != nil {
 				id := ""
 				if opts.keep {
@@ -297,6 +298,19 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 			return nil
 		}
 	}
+}
+
+// linesToDatagrams is c, made to send a datagram per line if it is a
+// datagram socket and other is a program, whose output pipe keeps no
+// message boundaries.
+func linesToDatagrams(c, other relay.Conn) relay.Conn {
+	if _, program := other.(*relay.Program); !program {
+		return c
+	}
+	if nc, ok := c.(net.Conn); ok && (nc.LocalAddr().Network() == "udp" || nc.LocalAddr().Network() == "unixgram") {
+		return relay.Lines(c)
+	}
+	return c
 }
 
 // dumpOne wraps the first of a and b that is a connection in d, so that

@@ -38,20 +38,28 @@ func TestStdioReadsInOrder(t *testing.T) {
 	}
 }
 
-// TestDatagramConnCloseWrite: after CloseWrite a waiting Read ends with
-// io.EOF, the end of this side's stream.
-func TestDatagramConnCloseWrite(t *testing.T) {
+// udpPair is a UDP socket and a DatagramConn connected to it, closed when
+// the test ends.
+func udpPair(t *testing.T) (net.PacketConn, Conn) {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.Close()
+	t.Cleanup(func() { pc.Close() })
 	uc, err := net.Dial("udp", pc.LocalAddr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := DatagramConn(uc)
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return pc, c
+}
+
+// TestDatagramConnCloseWrite: after CloseWrite a waiting Read ends with
+// io.EOF, the end of this side's stream.
+func TestDatagramConnCloseWrite(t *testing.T) {
+	_, c := udpPair(t)
 	got := make(chan error, 1)
 	go func() { _, err := c.Read(make([]byte, 8)); got <- err }()
 	c.CloseWrite()
@@ -87,17 +95,8 @@ func TestOpenFile(t *testing.T) {
 
 // TestLines: each line becomes a datagram of its own.
 func TestLines(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	uc, err := net.Dial("udp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := Lines(DatagramConn(uc))
-	defer c.Close()
+	pc, dc := udpPair(t)
+	c := Lines(dc)
 	if n, err := c.Write([]byte("a\nbb\nrest")); n != 9 || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
 	}

@@ -16,17 +16,24 @@ type Option int
 
 // The options. The zero Option is none of them.
 const (
-	ReuseAddr  Option = iota + 1 // SO_REUSEADDR: bind to a port with connections in TIME_WAIT
-	ReusePort                    // SO_REUSEPORT: several sockets share one address
-	RecvBuffer                   // SO_RCVBUF: receive buffer size; Linux reports double what was set
-	SendBuffer                   // SO_SNDBUF: send buffer size; Linux reports double what was set
-	KeepAlive                    // SO_KEEPALIVE: probe idle TCP connections
-	Broadcast                    // SO_BROADCAST: allow sending to broadcast addresses
-	Error                        // SO_ERROR: the pending error, cleared by reading it; read-only
-	TTL                          // IP_TTL: time to live of IPv4 packets sent
-	HopLimit                     // IPV6_UNICAST_HOPS: hop limit of IPv6 packets sent
-	V6Only                       // IPV6_V6ONLY: an INET6 socket refuses IPv4
-	NoDelay                      // TCP_NODELAY: send small segments without waiting (no Nagle)
+	ReuseAddr    Option = iota + 1 // SO_REUSEADDR: bind to a port with connections in TIME_WAIT
+	ReusePort                      // SO_REUSEPORT: several sockets share one address
+	RecvBuffer                     // SO_RCVBUF: receive buffer size; Linux reports double what was set
+	SendBuffer                     // SO_SNDBUF: send buffer size; Linux reports double what was set
+	KeepAlive                      // SO_KEEPALIVE: probe idle TCP connections
+	Broadcast                      // SO_BROADCAST: allow sending to broadcast addresses
+	Error                          // SO_ERROR: the pending error, cleared by reading it; read-only
+	TTL                            // IP_TTL: time to live of IPv4 packets sent
+	HopLimit                       // IPV6_UNICAST_HOPS: hop limit of IPv6 packets sent
+	V6Only                         // IPV6_V6ONLY: an INET6 socket refuses IPv4
+	NoDelay                        // TCP_NODELAY: send small segments without waiting (no Nagle)
+	RecvTTL                        // IP_RECVTTL: each message received carries its IPv4 TTL ([Message.TTL])
+	RecvHopLimit                   // IPV6_RECVHOPLIMIT: each message received carries its IPv6 hop limit ([Message.TTL])
+	RecvErr                        // IP_RECVERR: ICMP errors about IPv4 packets sent are queued for [FD.RecvMsg]
+	RecvErr6                       // IPV6_RECVERR: ICMPv6 errors about IPv6 packets sent are queued for [FD.RecvMsg]
+	PktInfo                        // IP_PKTINFO: each message received carries its IPv4 destination ([Message.Dst])
+	RecvPktInfo6                   // IPV6_RECVPKTINFO: each message received carries its IPv6 destination ([Message.Dst])
+	TimestampNS                    // SO_TIMESTAMPNS: each message received carries the kernel's receive time ([Message.Time])
 )
 
 // String returns the C name of o, such as "SO_REUSEADDR".
@@ -63,6 +70,20 @@ func (o Option) sockopt() (level, opt int, name string, ok bool) {
 		return unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, "IPV6_V6ONLY", true
 	case NoDelay:
 		return unix.IPPROTO_TCP, unix.TCP_NODELAY, "TCP_NODELAY", true
+	case RecvTTL:
+		return unix.IPPROTO_IP, unix.IP_RECVTTL, "IP_RECVTTL", true
+	case RecvHopLimit:
+		return unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", true
+	case RecvErr:
+		return unix.IPPROTO_IP, unix.IP_RECVERR, "IP_RECVERR", true
+	case RecvErr6:
+		return unix.IPPROTO_IPV6, unix.IPV6_RECVERR, "IPV6_RECVERR", true
+	case PktInfo:
+		return unix.IPPROTO_IP, unix.IP_PKTINFO, "IP_PKTINFO", true
+	case RecvPktInfo6:
+		return unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", true
+	case TimestampNS:
+		return unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, "SO_TIMESTAMPNS", true
 	}
 	return 0, 0, "", false
 }

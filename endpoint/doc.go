@@ -8,6 +8,7 @@
 //	unix:///run/app.sock      unix:rel/app.sock       unix:@abstract-name
 //	unixgram:/tmp/g.sock      unixpacket:@seq
 //	tls://example.com:443     tls4://0.0.0.0:8443     (TLS over tcp, tcp4, tcp6)
+//	icmp://0.0.0.0            icmp6://[::1]           (ICMP on a raw socket: no port)
 //	localhost:7777            :7777                   (shorthands for tcp)
 //	-                         (standard input and output)
 //	exec:COMMAND              file:PATH               (a program; a file, for relay)
@@ -19,6 +20,9 @@
 // and key (a listener's certificate; without them Listen makes a
 // self-signed one), ca (the authorities a dial trusts), servername and
 // insecure.
+//
+// icmp and icmp6 addresses take no options; package icmp opens them, for
+// sockit listen's raw receive, and Listen and Dial refuse them.
 //
 // [Parse] turns text into an [Endpoint]; [Endpoint.Listen],
 // [Endpoint.ListenPacket] and [Endpoint.Dial] open it. [Tuple] is the

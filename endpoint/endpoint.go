@@ -25,12 +25,13 @@ const File = "file"
 type Endpoint struct {
 	// Network is Go's network name: tcp, tcp4, tcp6, udp, udp4, udp6, unix,
 	// unixgram or unixpacket; or tls, tls4 or tls6 (TLS over tcp, tcp4 or
-	// tcp6); or Stdio, Exec or File.
+	// tcp6); or icmp or icmp6 (a raw ICMP socket); or Stdio, Exec or File.
 	Network string
 	// Address is what net.Dial and net.Listen take for Network: "host:port"
 	// (IPv6 hosts in brackets) for TCP and UDP, a path or "@name" (Linux
-	// abstract namespace) for Unix sockets. Empty for Stdio; the command
-	// line for Exec.
+	// abstract namespace) for Unix sockets; the host alone (IPv6 without
+	// brackets, "0.0.0.0" or "::" for all) for icmp and icmp6. Empty for
+	// Stdio; the command line for Exec.
 	Address string
 	// Options are the socket options given after '?'.
 	Options Options
@@ -103,6 +104,8 @@ func (e Endpoint) Type() socket.Type {
 		return socket.Datagram
 	case "unixpacket":
 		return socket.SeqPacket
+	case "icmp", "icmp6":
+		return socket.Raw
 	}
 	return 0
 }
@@ -118,6 +121,10 @@ func (e Endpoint) Command() []string {
 
 // IsTLS reports whether the endpoint is TLS over TCP: tls, tls4 or tls6.
 func (e Endpoint) IsTLS() bool { return isTLSNetwork(e.Network) }
+
+// IsICMP reports whether the endpoint is icmp or icmp6: ICMP packets on a
+// raw socket, which package icmp opens (Dial and Listen refuse it).
+func (e Endpoint) IsICMP() bool { return isICMPNetwork(e.Network) }
 
 // IsUnix reports whether the endpoint is a Unix domain socket.
 func (e Endpoint) IsUnix() bool { return isUnixNetwork(e.Network) }
@@ -139,6 +146,12 @@ func (e Endpoint) String() string {
 	}
 	var b strings.Builder
 	b.WriteString(e.Network)
+	if e.IsICMP() {
+		if strings.Contains(e.Address, ":") {
+			return e.Network + "://[" + e.Address + "]"
+		}
+		return e.Network + "://" + e.Address
+	}
 	switch {
 	case !e.IsUnix():
 		b.WriteString("://")

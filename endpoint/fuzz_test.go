@@ -18,6 +18,7 @@ func FuzzParse(f *testing.F) {
 		"tcp://h:1?reuseport&nodelay=0&rcvbuf=256k&sndbuf=4m&ttl=64&backlog=16&bind=127.0.0.2",
 		"udp6://[::1]:9?bind=[::1]:53", "tcp://h:1?bind=:0",
 		"tls://example.com:443?ca=/etc/ca.pem&servername=x&insecure", "tls6://[::]:8443?cert=a.pem&key=a.key",
+		"icmp://0.0.0.0", "icmp6://[fe80::1%lo]", "icmp6://::1", "icmp://",
 	} {
 		f.Add(s)
 	}

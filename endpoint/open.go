@@ -18,6 +18,10 @@ import (
 // "-", is asked to listen or dial.
 var ErrNotSocket = errors.New("endpoint is not a socket")
 
+// ErrICMP is returned when an icmp or icmp6 endpoint is asked to listen or
+// dial: its raw socket is package icmp's to open.
+var ErrICMP = errors.New("an icmp address is for raw receive (sockit listen) and ping, not for streams or datagrams")
+
 // Listen opens a stream listener on e: tcp, tcp4, tcp6, unix or unixpacket;
 // or tls, tls4 or tls6, which returns a *TLSListener.
 //
@@ -33,6 +37,8 @@ func (e Endpoint) Listen(ctx context.Context) (net.Listener, error) {
 	case socket.Stream, socket.SeqPacket:
 	case socket.Datagram:
 		return nil, e.opError("listen", fmt.Errorf("%s is a datagram network: use ListenPacket", e.Network))
+	case socket.Raw:
+		return nil, e.opError("listen", ErrICMP)
 	default:
 		return nil, e.opError("listen", ErrNotSocket)
 	}
@@ -58,6 +64,9 @@ func (e Endpoint) Listen(ctx context.Context) (net.Listener, error) {
 // file is removed on Close.
 func (e Endpoint) ListenPacket(ctx context.Context) (net.PacketConn, error) {
 	if e.Type() != socket.Datagram {
+		if e.IsICMP() {
+			return nil, e.opError("listen", ErrICMP)
+		}
 		if e.Network == Stdio || e.Network == Exec {
 			return nil, e.opError("listen", ErrNotSocket)
 		}
@@ -86,6 +95,9 @@ func (e Endpoint) ListenPacket(ctx context.Context) (net.PacketConn, error) {
 func (e Endpoint) Dial(ctx context.Context) (net.Conn, error) {
 	if e.Type() == 0 {
 		return nil, e.opError("dial", ErrNotSocket)
+	}
+	if e.IsICMP() {
+		return nil, e.opError("dial", ErrICMP)
 	}
 	if e.IsTLS() {
 		return e.dialTLS(ctx)

@@ -24,6 +24,7 @@ const maxUnixPath = 107
 // schemes lists the networks in the order --help and errors name them.
 var schemes = []string{
 	"tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "unixgram", "unixpacket", "tls", "tls4", "tls6",
+	"icmp", "icmp6",
 }
 
 func isScheme(s string) bool {
@@ -38,6 +39,8 @@ func isScheme(s string) bool {
 func isUnixNetwork(n string) bool {
 	return n == "unix" || n == "unixgram" || n == "unixpacket"
 }
+
+func isICMPNetwork(n string) bool { return n == "icmp" || n == "icmp6" }
 
 // Parse parses one address of sockit's grammar (see the package
 // documentation). Errors are *ParseError and name the input and the reason.
@@ -89,9 +92,15 @@ func parse(s string) (Endpoint, string) {
 		return Endpoint{}, reason
 	}
 	e := Endpoint{Network: network}
-	if isUnixNetwork(network) {
+	switch {
+	case isICMPNetwork(network):
+		if hasQuery {
+			return Endpoint{}, network + " addresses take no options"
+		}
+		e.Address, reason = parseICMPHost(network, rest)
+	case isUnixNetwork(network):
 		e.Address, reason = parseUnixPath(network, rest)
-	} else {
+	default:
 		e.Address, reason = parseHostPort(network, rest)
 	}
 	if reason != "" {
@@ -200,6 +209,42 @@ func parseHostPort(network, rest string) (string, string) {
 		return "[" + host + "]:" + port, ""
 	}
 	return host + ":" + port, ""
+}
+
+// parseICMPHost reads the host of an icmp or icmp6 address: an IP address
+// (IPv6 with or without brackets) or a name, and no port. An empty host
+// means every local address.
+func parseICMPHost(network, rest string) (string, string) {
+	host := rest
+	if strings.HasPrefix(host, "[") {
+		inner, after, ok := strings.Cut(host[1:], "]")
+		switch {
+		case !ok:
+			return "", `missing "]" after IPv6 address`
+		case after != "":
+			return "", fmt.Sprintf("%s addresses have no port (write %s://HOST)", network, network)
+		}
+		host = inner
+	}
+	addr, err := netip.ParseAddr(host)
+	switch {
+	case host == "" && network == "icmp":
+		return "0.0.0.0", ""
+	case host == "":
+		return "::", ""
+	case err == nil && network == "icmp" && !addr.Unmap().Is4():
+		return "", fmt.Sprintf("icmp needs an IPv4 address, not %s (write icmp6://[%s])", host, host)
+	case err == nil && network == "icmp6" && addr.Is4():
+		return "", fmt.Sprintf("icmp6 needs an IPv6 address, not %s (write icmp://%s)", host, host)
+	case err == nil:
+		return host, ""
+	case strings.Count(host, ":") == 1:
+		return "", fmt.Sprintf("%s addresses have no port (write %s://HOST)", network, network)
+	}
+	if reason := checkHost(network, host); reason != "" {
+		return "", reason
+	}
+	return host, ""
 }
 
 // splitHostPort is net.SplitHostPort with errors a user can act on.

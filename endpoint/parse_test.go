@@ -38,6 +38,12 @@ func TestParse(t *testing.T) {
 		{"shorthand :port", ":7777", Endpoint{Network: "tcp", Address: ":7777"}},
 		{"shorthand ipv6", "[::1]:80", Endpoint{Network: "tcp", Address: "[::1]:80"}},
 		{"stdio", "-", Endpoint{Network: Stdio}},
+		{"icmp", "icmp://0.0.0.0", Endpoint{Network: "icmp", Address: "0.0.0.0"}},
+		{"icmp all", "icmp://", Endpoint{Network: "icmp", Address: "0.0.0.0"}},
+		{"icmp name", "icmp://localhost", Endpoint{Network: "icmp", Address: "localhost"}},
+		{"icmp6 brackets", "icmp6://[::]", Endpoint{Network: "icmp6", Address: "::"}},
+		{"icmp6 bare", "icmp6://::1", Endpoint{Network: "icmp6", Address: "::1"}},
+		{"icmp6 all", "icmp6://", Endpoint{Network: "icmp6", Address: "::"}},
 		{"exec", "exec:grep -c a?b", Endpoint{Network: Exec, Address: "grep -c a?b"}},
 		{"all tcp options", "tcp://127.0.0.1:0?reuseport&nodelay=0&rcvbuf=256k&sndbuf=4m&ttl=64&backlog=16&bind=127.0.0.2",
 			Endpoint{Network: "tcp", Address: "127.0.0.1:0", Options: Options{
@@ -78,6 +84,12 @@ func TestParseErrors(t *testing.T) {
 		{"missing ://", "tcp//x:1", `missing "://" after scheme`},
 		{"missing // after colon", "tcp:x:1", `missing "//" after "tcp:"`},
 		{"unknown scheme", "foo://x:1", `unknown scheme "foo"`},
+		{"icmp port", "icmp://127.0.0.1:7", "icmp addresses have no port"},
+		{"icmp6 port", "icmp6://[::1]:7", "icmp6 addresses have no port"},
+		{"icmp ipv6", "icmp://::1", "icmp needs an IPv4 address"},
+		{"icmp6 ipv4", "icmp6://127.0.0.1", "icmp6 needs an IPv6 address"},
+		{"icmp options", "icmp://0.0.0.0?rcvbuf=1m", "icmp addresses take no options"},
+		{"icmp missing //", "icmp:0.0.0.0", `missing "//" after "icmp:"`},
 		{"no port", "tcp://x", "missing :port"},
 		{"empty port", "tcp://x:", "missing port number"},
 		{"named port", "tcp://x:http", `port "http" is not a number`},
@@ -157,6 +169,7 @@ func TestEndpointType(t *testing.T) {
 		{"unix:/x", "SOCK_STREAM", true, false},
 		{"unixgram:@x", "SOCK_DGRAM", true, true},
 		{"unixpacket:x", "SOCK_SEQPACKET", true, false},
+		{"icmp6://[::1]", "SOCK_RAW", false, false},
 	}
 	for _, tt := range tests {
 		e := MustParse(tt.in)
@@ -178,6 +191,8 @@ func TestStringCanonical(t *testing.T) {
 		{"tcp://h:1?bind=127.0.0.1&ttl=3&reuseport=1", "tcp://h:1?reuseport&ttl=3&bind=127.0.0.1"},
 		{"tcp://h:1?nodelay=off", "tcp://h:1?nodelay=0"},
 		{"-", "-"},
+		{"icmp://", "icmp://0.0.0.0"},
+		{"icmp6://::1", "icmp6://[::1]"},
 	}
 	for _, tt := range tests {
 		if got := MustParse(tt.in).String(); got != tt.want {

@@ -212,6 +212,24 @@ func (c *Conn) recvErr() socket.Option {
 	return socket.RecvErr
 }
 
+// Listen opens a raw ICMP socket (ICMPv6 for an IPv6 addr) that receives
+// every ICMP packet sent to addr, or to any local address if addr is
+// unspecified: a packet sniffer for one protocol. It needs CAP_NET_RAW.
+func Listen(addr netip.Addr, tr socket.Tracer) (*Conn, error) {
+	v6 := addr.Is6() && !addr.Is4In6()
+	c, err := Open(v6, Raw, tr)
+	if err != nil {
+		return nil, err
+	}
+	if !addr.IsUnspecified() {
+		if err := c.fd.Bind(&net.IPAddr{IP: net.IP(addr.Unmap().AsSlice()), Zone: addr.Zone()}); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
 // Kind returns Raw or Datagram: the kind of socket Open opened.
 func (c *Conn) Kind() Kind { return c.kind }
 
@@ -289,6 +307,7 @@ func (c *Conn) Receive(ctx context.Context) (Packet, error) {
 		if err != nil {
 			continue
 		}
+		p.Bytes = c.buf[:m.N]
 		return p, nil
 	}
 }

@@ -23,9 +23,10 @@ const (
 
 // Packet is one packet an ICMP socket received, decoded.
 type Packet struct {
-	IP   IPHeader  // the network layer, as far as the socket shows it
-	ICMP Message   // the ICMP or ICMPv6 message it carries
-	Time time.Time // when the kernel received it
+	IP    IPHeader  `json:"ip"`   // the network layer, as far as the socket shows it
+	ICMP  Message   `json:"icmp"` // the ICMP or ICMPv6 message it carries
+	Time  time.Time `json:"time"` // when the kernel received it
+	Bytes []byte    `json:"-"`    // the packet as the socket received it; valid until the next Receive
 }
 
 // IPHeader is the network layer of a packet. A raw IPv4 socket receives
@@ -33,42 +34,45 @@ type Packet struct {
 // removes it and FromSocket is set: only Version, TTL, Protocol, Src and
 // Dst are known, from the socket's ancillary data.
 type IPHeader struct {
-	Version    int
-	FromSocket bool // the fields come from ancillary data, not a header on the wire
-	HeaderLen  int  // bytes; 0 when FromSocket
-	TOS        int  // IPv4 type of service, IPv6 traffic class
-	TotalLen   int  // bytes of the packet, header included (IPv4)
-	ID         int  // IPv4 identification
-	Flags      int  // IPv4 flags: 2 don't fragment, 1 more fragments
-	FragOff    int  // IPv4 fragment offset
-	TTL        int  // IPv4 TTL or IPv6 hop limit; -1 if unknown
-	Protocol   int  // IPv4 protocol or IPv6 next header: 1 ICMP, 6 TCP, 17 UDP, 58 ICMPv6
-	Checksum   int  // IPv4 header checksum
-	Src, Dst   netip.Addr
+	Version    int        `json:"version"`
+	FromSocket bool       `json:"from_socket,omitempty"` // the fields come from ancillary data, not a header on the wire
+	HeaderLen  int        `json:"header_len,omitempty"`  // bytes; 0 when FromSocket
+	TOS        int        `json:"tos"`                   // IPv4 type of service, IPv6 traffic class
+	TotalLen   int        `json:"total_len,omitempty"`   // bytes of the packet, header included (IPv4)
+	ID         int        `json:"id"`                    // IPv4 identification
+	Flags      int        `json:"flags"`                 // IPv4 flags: 2 don't fragment, 1 more fragments
+	FragOff    int        `json:"frag_off"`              // IPv4 fragment offset
+	TTL        int        `json:"ttl"`                   // IPv4 TTL or IPv6 hop limit; -1 if unknown
+	Protocol   int        `json:"protocol"`              // IPv4 protocol or IPv6 next header: 1 ICMP, 6 TCP, 17 UDP, 58 ICMPv6
+	Checksum   int        `json:"checksum"`              // IPv4 header checksum
+	Src        netip.Addr `json:"src"`
+	Dst        netip.Addr `json:"dst"`
 }
 
 // Message is an ICMP (IPv4) or ICMPv6 message.
 type Message struct {
-	V6       bool // ICMPv6
-	Type     int
-	Code     int
-	Checksum int
-	Len      int    // bytes of the message, header included; 0 if unknown
-	ID, Seq  int    // echo request and reply: identifier and sequence number
-	Data     []byte // echo request and reply: the payload
-	MTU      int    // "fragmentation needed" and "packet too big": the next hop's MTU
-	Quoted   *Quoted
+	V6       bool    `json:"v6"` // ICMPv6
+	Type     int     `json:"type"`
+	Code     int     `json:"code"`
+	Checksum int     `json:"checksum"`
+	Len      int     `json:"len"`              // bytes of the message, header included; 0 if unknown
+	ID       int     `json:"id"`               // echo request and reply: the identifier
+	Seq      int     `json:"seq"`              // echo request and reply: the sequence number
+	Data     []byte  `json:"-"`                // echo request and reply: the payload
+	MTU      int     `json:"mtu,omitempty"`    // "fragmentation needed" and "packet too big": the next hop's MTU
+	Quoted   *Quoted `json:"quoted,omitempty"` // an error's packet
 }
 
 // Quoted is the start of the packet an ICMP error is about, which the
 // error carries: its IP header, then its transport header.
 type Quoted struct {
-	IP      IPHeader
-	SrcPort int // UDP or TCP
-	DstPort int
-	Echo    bool // the packet was an ICMP echo request: ID, Seq and Data are its
-	ID, Seq int
-	Data    []byte // the quoted echo's payload, as much as was quoted
+	IP      IPHeader `json:"ip"`
+	SrcPort int      `json:"src_port,omitempty"` // UDP or TCP
+	DstPort int      `json:"dst_port,omitempty"`
+	Echo    bool     `json:"echo,omitempty"` // the packet was an ICMP echo request: ID, Seq and Data are its
+	ID      int      `json:"id,omitempty"`
+	Seq     int      `json:"seq,omitempty"`
+	Data    []byte   `json:"-"` // the quoted echo's payload, as much as was quoted
 }
 
 // ICMP types this package acts on.

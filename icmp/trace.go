@@ -146,8 +146,8 @@ func NewTracer(cfg TraceConfig) (*Tracer, error) {
 // Config returns the configuration with its defaults filled in.
 func (t *Tracer) Config() TraceConfig { return t.cfg }
 
-// Socket describes the socket the probes go out on, such as "ICMP, raw
-// socket" or "UDP".
+// Socket names the socket the probes go out on: "raw" or "datagram" for
+// an ICMP socket, "udp" for UDP probes.
 func (t *Tracer) Socket() string { return t.pr.kind() }
 
 // Close closes the socket.
@@ -256,7 +256,7 @@ func newICMPProber(cfg TraceConfig) (*icmpProber, error) {
 	return p, nil
 }
 
-func (p *icmpProber) kind() string { return "ICMP, " + p.conn.Kind().String() + " socket" }
+func (p *icmpProber) kind() string { return p.conn.Kind().String() }
 func (p *icmpProber) close() error { return p.conn.Close() }
 
 func (p *icmpProber) send(ctx context.Context, ttl, n int) (time.Time, error) {
@@ -328,7 +328,7 @@ func newUDPProber(cfg TraceConfig) (*udpProber, error) {
 	return &udpProber{fd: fd, v6: v6, dst: cfg.Dst.Unmap(), port: cfg.Port, data: make([]byte, cfg.Size), buf: make([]byte, 2048)}, nil
 }
 
-func (p *udpProber) kind() string { return "UDP" }
+func (p *udpProber) kind() string { return "udp" }
 func (p *udpProber) close() error { return p.fd.Close() }
 
 func (p *udpProber) send(ctx context.Context, ttl, n int) (time.Time, error) {

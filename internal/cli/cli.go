@@ -73,6 +73,8 @@ Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address
 		newListenCmd(stdio),
 		newRelayCmd(stdio),
 		newScanCmd(stdio),
+		newPingCmd(stdio),
+		newTraceCmd(stdio),
 		newBenchCmd(stdio),
 		newInfoCmd(stdio),
 		newVersionCmd(stdio),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sockit/sockit/dump"
 	"github.com/sockit/sockit/endpoint"
@@ -34,6 +35,8 @@ type listenOptions struct {
 	verbose  bool
 	nc       ncFlags
 	dump     dumpFlags
+	raw      rawOptions
+	set      []string // the flags given, by long name
 }
 
 func newListenCmd(stdio IO) *cobra.Command {
@@ -105,6 +108,7 @@ stream offset, and the peer's #number when several may be open.`,
 			if err != nil {
 				return err
 			}
+			cmd.Flags().Visit(func(f *pflag.Flag) { opts.set = append(opts.set, f.Name) })
 			return runListen(cmd.Context(), addr, opts, stdio)
 		},
 	}
@@ -120,6 +124,8 @@ stream offset, and the peer's #number when several may be open.`,
 	addRuleFlags(cmd, &opts.rules, &opts.idle, "w")
 	opts.nc.addFlags(cmd, true)
 	opts.dump.add(cmd)
+	f.IntVar(&opts.raw.count, "count", 0, "icmp:// only: stop after this many packets (0: until interrupted)")
+	f.BoolVar(&opts.raw.json, "json", false, "icmp:// only: write each packet as a line of JSON")
 	cmd.MarkFlagsMutuallyExclusive("exec", "sh-exec", "broker")
 	return cmd
 }
@@ -139,6 +145,12 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 	}
 	if ep.Type() == 0 {
 		return usageErrorf("listen %s: not a socket address", addr)
+	}
+	if ep.IsICMP() {
+		return runRawListen(ctx, ep, opts, stdio)
+	}
+	if opts.raw != (rawOptions{}) {
+		return usageErrorf("listen %s: --count and --json are for icmp:// addresses", addr)
 	}
 	var argv []string
 	switch {

@@ -20,9 +20,9 @@ type Config struct {
 	Interval time.Duration // between requests; 0 sends them back to back
 	Size     int           // payload bytes of each request (iputils' -s; 56 makes 64-byte ICMP messages)
 	TTL      int           // TTL (IPv6: hop limit) of the requests; 0: the kernel's default
-	// Timeout is how long to wait for a reply once the last request is
-	// sent, when no reply has come at all (iputils' -W); once some have,
-	// the wait is twice the longest round trip seen. 0 means 10 s.
+	// Timeout is how long to wait for the missing replies once the last
+	// request is sent (iputils' -W). 0: 10 s if no reply has come at
+	// all, else twice the longest round trip seen, at least LingerMin.
 	Timeout time.Duration
 	// Deadline stops the run this long after it started, however many
 	// requests were sent (iputils' -w). With a Count, requests go on
@@ -34,6 +34,10 @@ type Config struct {
 
 // DefaultTimeout is the wait for a first reply after the last request.
 const DefaultTimeout = 10 * time.Second
+
+// LingerMin is the least wait for missing replies after the last request,
+// once some replies have come.
+const LingerMin = time.Second
 
 // tokenLen is the size of the token that starts every payload of at
 // least that size, so that a pinger recognizes its own replies.
@@ -253,14 +257,16 @@ func (p *Pinger) done(st *pingState) bool {
 	return st.sum.Received+st.sum.Errors >= st.sent
 }
 
-// linger is how long to wait for replies after the last request: iputils'
-// rule.
+// linger is how long to wait for the missing replies after the last
+// request: -W if given; else, once replies have come, twice the longest
+// round trip but at least LingerMin (iputils waits only the twice, which
+// drops replies delayed on a loaded host); else DefaultTimeout.
 func (p *Pinger) linger(st *pingState) time.Duration {
-	if st.sum.Received > 0 {
-		return max(2*st.sum.Max, time.Millisecond)
-	}
-	if p.cfg.Timeout > 0 {
+	switch {
+	case p.cfg.Timeout > 0:
 		return p.cfg.Timeout
+	case st.sum.Received > 0:
+		return max(2*st.sum.Max, LingerMin)
 	}
 	return DefaultTimeout
 }

@@ -72,7 +72,7 @@ any reply came, 1 if none did or on an error, 2 for bad usage.`,
 	f.VarP(seconds{&opts.interval}, "interval", "i", "time between requests, in seconds or as a duration (0.2, 10ms)")
 	f.IntVarP(&opts.size, "size", "s", 56, "payload bytes of each request (the ICMP message is 8 more)")
 	f.IntVarP(&opts.ttl, "ttl", "t", 0, "TTL (IPv6: hop limit) of the requests (default: the kernel's, 64)")
-	f.VarP(seconds{&opts.timeout}, "timeout", "W", "how long to wait for a reply after the last request when none has come (default 10)")
+	f.VarP(seconds{&opts.timeout}, "timeout", "W", "how long to wait for missing replies after the last request (default: 10 if none came, else twice the longest round trip, at least 1)")
 	f.VarP(seconds{&opts.deadline}, "deadline", "w", "stop after this long, whatever was sent (with -c: once -c replies came)")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "print only the first line and the summary")
 	f.BoolVarP(&opts.ipv4, "ipv4", "4", false, "ping HOST's IPv4 address")

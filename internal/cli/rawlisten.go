@@ -48,7 +48,8 @@ func runRawListen(ctx context.Context, ep endpoint.Endpoint, opts listenOptions,
 		return fmt.Errorf("listen %s: %w", ep, err)
 	}
 	defer c.Close()
-	fmt.Fprintf(stdio.Err, "sockit: listening on %s (raw socket: every %s packet this host receives for %s)\n", ep, protoLabel(ep), addr)
+	fmt.Fprintf(stdio.Err, "sockit: listening on %s\n", ep)
+	fmt.Fprintf(stdio.Err, "sockit: a raw socket: every %s packet this host receives for %s is printed, decoded\n", protoLabel(ep), addr)
 
 	var hex *dump.Dumper
 	if opts.dump.hex {

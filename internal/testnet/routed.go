@@ -61,6 +61,15 @@ func NewRouted(t testing.TB) *Routed {
 		h.Forward(t)
 	}
 	r.Server.NoICMPRateLimit(t) // its port unreachables end UDP traces
+	r.ViaB(t)
+	return r
+}
+
+// ViaB routes traffic between client and server through A and B (the
+// shortest path). It adds every route of the network, so it also brings
+// back those a link taken down removed, once the link is up.
+func (r *Routed) ViaB(t testing.TB) {
+	t.Helper()
 	r.Client.Route(t, "default", AClientIP)
 	r.Client.Route(t, "default", AClientIP6)
 	r.Server.Route(t, "default", BServerIP)
@@ -69,15 +78,6 @@ func NewRouted(t testing.TB) *Routed {
 	r.C.Route(t, "2001:db8:3::/64", BtoCIP6)
 	r.C.Route(t, "192.0.2.0/24", AtoCIP)
 	r.C.Route(t, "2001:db8:1::/64", AtoCIP6)
-	r.ViaB(t)
-	return r
-}
-
-// ViaB routes traffic between client and server through A and B (the
-// shortest path). Call it again after a link of that path came back up:
-// taking a link down removes the routes through it.
-func (r *Routed) ViaB(t testing.TB) {
-	t.Helper()
 	r.A.Route(t, "203.0.113.0/24", BtoAIP)
 	r.A.Route(t, "2001:db8:3::/64", BtoAIP6)
 	r.B.Route(t, "192.0.2.0/24", AtoBIP)

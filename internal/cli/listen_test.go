@@ -62,7 +62,14 @@ func startListen(t *testing.T, args ...string) *listenProc {
 // line on standard error, and waits for that line.
 func startSockit(t *testing.T, args ...string) *listenProc {
 	t.Helper()
-	cmd := exec.CommandContext(testnet.Context(t), sockitBin, args...)
+	return startCmd(t, exec.CommandContext(testnet.Context(t), sockitBin, args...))
+}
+
+// startCmd starts cmd, a sockit command that prints a listening line on
+// standard error, and waits for that line.
+func startCmd(t *testing.T, cmd *exec.Cmd) *listenProc {
+	t.Helper()
+	args := cmd.Args
 	p := &listenProc{cmd: cmd, stdout: &lockedBuffer{}, stderr: make(chan string, 1000), errAll: &lockedBuffer{}, done: make(chan struct{})}
 	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {

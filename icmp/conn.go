@@ -253,8 +253,14 @@ func (c *Conn) Close() error { return c.fd.Close() }
 
 // SendEcho sends an echo request with sequence number seq and payload
 // data to dst, and returns the time just before it was sent. Its
-// identifier is c's ID.
+// identifier is c's ID. An ended ctx stops it before it sends; the send
+// itself does not watch ctx, whose watch would cost microseconds between
+// the timestamp and the system call (a full send buffer still ends with
+// Close).
 func (c *Conn) SendEcho(ctx context.Context, dst netip.Addr, seq int, data []byte) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
 	var typ xicmp.Type = ipv4.ICMPTypeEcho
 	if c.v6 {
 		typ = ipv6.ICMPTypeEchoRequest
@@ -270,7 +276,7 @@ func (c *Conn) SendEcho(ctx context.Context, dst netip.Addr, seq int, data []byt
 	var sent time.Time
 	err = retryPending(func() error {
 		sent = time.Now()
-		_, err := c.fd.SendTo(ctx, b, to)
+		_, err := c.fd.SendTo(context.Background(), b, to)
 		return err
 	})
 	return sent, err

@@ -345,10 +345,13 @@ func (p *udpProber) send(ctx context.Context, ttl, n int) (time.Time, error) {
 	// Ports past 65535 wrap around to the start of the range.
 	port := p.port + n%(0x10000-p.port)
 	to := &net.UDPAddr{IP: net.IP(p.dst.AsSlice()), Port: port, Zone: p.dst.Zone()}
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
 	var at time.Time
 	err := retryPending(func() error {
 		at = time.Now()
-		_, err := p.fd.SendTo(ctx, p.data, to)
+		_, err := p.fd.SendTo(context.Background(), p.data, to) // as Conn.SendEcho: no watch between timestamp and send
 		return err
 	})
 	return at, err

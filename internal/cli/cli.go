@@ -33,7 +33,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 func newRootCmd(stdio IO) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "sockit",
-		Short: "A socket toolkit: echo servers, a netcat client, and the socket lifecycle made visible",
+		Short: "A socket toolkit: echo servers, netcat, socat, ping, traceroute, and the socket lifecycle made visible",
 		Long: `sockit opens every kind of socket Linux offers a user — TCP and UDP over IPv4 and
 IPv6, Unix stream, datagram and sequenced-packet sockets, by path or abstract
 name — with one address syntax, and shows what the kernel did: the addresses,
@@ -45,6 +45,7 @@ Addresses:
   unix:///run/app.sock   unix:rel/app.sock   unix:@abstract-name
   unixgram:/tmp/g.sock   unixpacket:@seq
   tls://example.com:443  tls4://0.0.0.0:8443 (TLS over tcp)
+  icmp://0.0.0.0         icmp6://[::]        (raw ICMP: listen's raw receive)
   -                      standard input and output
   exec:COMMAND           file:PATH           (relay: a program, a file)
 Options follow '?': reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind,
@@ -58,6 +59,8 @@ Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address
   sockit serve :7777 udp://:7777 unix:@echo
   echo hello | sockit connect -v :7777
   sockit listen -k --sh-exec 'date' :7013
+  sockit ping -c 3 ::1
+  sockit trace --udp 203.0.113.9
   sockit info`,
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -76,6 +76,12 @@ line of standard input is one datagram. The socket is never connected to its
 first peer, so every sender is served. With --exec and --sh-exec, each line
 the program writes goes back as one datagram.
 
+icmp://ADDR (icmp6://ADDR) is raw receive instead: a raw socket that prints
+every ICMP packet the host receives for ADDR (0.0.0.0 or [::]: any), decoded
+layer by layer (IP header, ICMP message, and the packet an ICMP error quotes);
+--count N stops after N packets, --json writes a line of JSON per packet, -x
+adds the bytes in hex. It needs CAP_NET_RAW.
+
 tls:// addresses serve TLS with the certificate of ?cert=FILE&key=FILE, or
 with a self-signed certificate made on the spot; either way its SHA-256
 fingerprint is printed, for clients to check.
@@ -101,7 +107,8 @@ stream offset, and the peer's #number when several may be open.`,
   sockit listen -k --exec cat udp://127.0.0.1:9999  # a UDP echo, a session per sender
   sockit listen -k --allow 10.0.0.0/8 --deny 10.0.0.13 -w 30 :2222
   sockit listen 'tls://:8443?cert=server.pem&key=server.key'
-  sockit listen tls://127.0.0.1:8443               # a self-signed certificate, fingerprint printed`,
+  sockit listen tls://127.0.0.1:8443               # a self-signed certificate, fingerprint printed
+  sockit listen icmp://0.0.0.0                      # every ICMP packet, decoded`,
 		Args: argsBetween(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, err := opts.nc.address(args, true)

@@ -160,34 +160,41 @@ type pingState struct {
 	lastSend time.Time
 }
 
-// Run pings until cfg's Count is sent and answered (or waited for), its
-// Deadline passes, or ctx ends, and returns the summary. An ended context
-// is not an error: the summary covers what was done.
-func (p *Pinger) Run(ctx context.Context) (Summary, error) {
-	rctx, stop := context.WithCancel(ctx)
-	defer stop()
-	packets := make(chan Packet, 256)
-	recvErr := make(chan error, 1)
-	received := make(chan struct{})
+// receiveLoop calls receive in a goroutine until it fails or ctx ends,
+// passing on what it returns, and its error. stop ends the goroutine and
+// waits for it.
+func receiveLoop[T any](ctx context.Context, receive func(context.Context) (T, error), buffer int) (items <-chan T, errs <-chan error, stop func()) {
+	rctx, cancel := context.WithCancel(ctx)
+	out := make(chan T, buffer)
+	errc := make(chan error, 1)
+	done := make(chan struct{})
 	go func() {
-		defer close(received)
+		defer close(done)
 		for {
-			pkt, err := p.conn.Receive(rctx)
+			item, err := receive(rctx)
 			if err != nil {
-				recvErr <- err
+				errc <- err
 				return
 			}
 			select {
-			case packets <- pkt:
+			case out <- item:
 			case <-rctx.Done():
 				return
 			}
 		}
 	}()
-	defer func() {
-		stop()
-		<-received
-	}()
+	return out, errc, func() {
+		cancel()
+		<-done
+	}
+}
+
+// Run pings until cfg's Count is sent and answered (or waited for), its
+// Deadline passes, or ctx ends, and returns the summary. An ended context
+// is not an error: the summary covers what was done.
+func (p *Pinger) Run(ctx context.Context) (Summary, error) {
+	packets, recvErr, stop := receiveLoop(ctx, p.conn.Receive, 256)
+	defer stop()
 
 	st := &pingState{start: time.Now()}
 	var deadline <-chan time.Time

@@ -158,29 +158,8 @@ func (t *Tracer) Close() error { return t.pr.close() }
 // nil, sees each hop as it completes. An ended context is returned as its
 // error, with the hops done.
 func (t *Tracer) Run(ctx context.Context, onHop func(Hop)) ([]Hop, error) {
-	rctx, stop := context.WithCancel(ctx)
-	answers := make(chan answer, 64)
-	recvErr := make(chan error, 1)
-	received := make(chan struct{})
-	go func() {
-		defer close(received)
-		for {
-			a, err := t.pr.receive(rctx)
-			if err != nil {
-				recvErr <- err
-				return
-			}
-			select {
-			case answers <- a:
-			case <-rctx.Done():
-				return
-			}
-		}
-	}()
-	defer func() {
-		stop()
-		<-received
-	}()
+	answers, recvErr, stop := receiveLoop(ctx, t.pr.receive, 64)
+	defer stop()
 
 	var hops []Hop
 	next := 0 // the next probe's number

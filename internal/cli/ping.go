@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -181,17 +182,31 @@ func kindFlag(s string) (icmp.Kind, error) {
 	return k, nil
 }
 
+// icmpTarget reads the flags ping and trace share: --socket, and -4/-6
+// for HOST's address.
+func icmpTarget(ctx context.Context, command, host, socket string, ipv4, ipv6 bool) (netip.Addr, icmp.Kind, error) {
+	kind, err := kindFlag(socket)
+	if err != nil {
+		return netip.Addr{}, kind, err
+	}
+	dst, err := resolveIP(ctx, host, ipv4, ipv6)
+	if err != nil {
+		var uerr *usageError
+		if errors.As(err, &uerr) {
+			return dst, kind, err
+		}
+		return dst, kind, fmt.Errorf("%s %s: %w", command, host, err)
+	}
+	return dst, kind, nil
+}
+
 func runPing(ctx context.Context, host string, opts pingOptions, stdio IO) error {
 	if err := opts.check(); err != nil {
 		return err
 	}
-	kind, err := kindFlag(opts.socket)
+	dst, kind, err := icmpTarget(ctx, "ping", host, opts.socket, opts.ipv4, opts.ipv6)
 	if err != nil {
 		return err
-	}
-	dst, err := resolveIP(ctx, host, opts.ipv4, opts.ipv6)
-	if err != nil {
-		return fmt.Errorf("ping %s: %w", host, err)
 	}
 	p, err := icmp.NewPinger(icmp.Config{Dst: dst, Count: opts.count, Interval: opts.interval, Size: opts.size,
 		TTL: opts.ttl, Timeout: opts.timeout, Deadline: opts.deadline, Kind: kind})

@@ -128,13 +128,9 @@ func runTrace(ctx context.Context, host string, opts traceOptions, stdio IO) err
 	if err := opts.check(); err != nil {
 		return err
 	}
-	kind, err := kindFlag(opts.socket)
+	dst, kind, err := icmpTarget(ctx, "trace", host, opts.socket, opts.ipv4, opts.ipv6)
 	if err != nil {
 		return err
-	}
-	dst, err := resolveIP(ctx, host, opts.ipv4, opts.ipv6)
-	if err != nil {
-		return fmt.Errorf("trace %s: %w", host, err)
 	}
 	t, err := icmp.NewTracer(icmp.TraceConfig{Dst: dst, UDP: opts.udp, Port: opts.port, FirstTTL: opts.firstHop,
 		MaxTTL: opts.maxHops, Probes: opts.probes, Wait: opts.wait, Size: opts.size, Kind: kind})

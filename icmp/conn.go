@@ -289,13 +289,19 @@ func (c *Conn) SendEcho(ctx context.Context, dst netip.Addr, seq int, data []byt
 func retryPending(send func() error) error {
 	var err error
 	for range 4 {
-		err = send()
-		if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.EHOSTUNREACH) &&
-			!errors.Is(err, syscall.ENETUNREACH) && !errors.Is(err, syscall.EPROTO) {
+		if err = send(); !isPending(err) {
 			return err
 		}
 	}
 	return err
+}
+
+// isPending reports whether err is one an ICMP error leaves pending on a
+// socket with IP_RECVERR, for the next call to report: the error itself
+// is read from the error queue.
+func isPending(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EPROTO)
 }
 
 // Receive waits for the next packet and decodes it. A packet that cannot
@@ -306,6 +312,9 @@ func retryPending(send func() error) error {
 func (c *Conn) Receive(ctx context.Context) (Packet, error) {
 	for {
 		m, err := c.fd.RecvMsg(ctx, c.buf, c.kind == Datagram)
+		if err != nil && isPending(err) && ctx.Err() == nil {
+			continue // its error-queue entry, if any, comes next
+		}
 		if err != nil {
 			return Packet{}, err
 		}

@@ -339,6 +339,9 @@ func (p *udpProber) send(ctx context.Context, ttl, n int) (time.Time, error) {
 func (p *udpProber) receive(ctx context.Context) (answer, error) {
 	for {
 		m, err := p.fd.RecvMsg(ctx, p.buf, true)
+		if err != nil && isPending(err) && ctx.Err() == nil {
+			continue // its error-queue entry, if any, comes next
+		}
 		if err != nil {
 			return answer{}, err
 		}

@@ -79,6 +79,7 @@ Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address
 		newPingCmd(stdio),
 		newTraceCmd(stdio),
 		newBenchCmd(stdio),
+		newGatewayCmd(stdio),
 		newInfoCmd(stdio),
 		newVersionCmd(stdio),
 	)

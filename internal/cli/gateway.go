@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sockit/sockit/gateway"
+	"github.com/sockit/sockit/gateway/demo"
+)
+
+// tokenEnv is where the gateway's auth token may come from, so that it
+// need not show in ps.
+const tokenEnv = "SOCKIT_GATEWAY_TOKEN"
+
+type gatewayOptions struct {
+	demo         bool
+	bind         string
+	port         int
+	mode         string
+	callbackHost string
+	callbackPort int
+	authToken    string
+	maxConns     int
+	trace        bool
+	verbose      bool
+	drain        time.Duration
+}
+
+func newGatewayCmd(stdio IO) *cobra.Command {
+	opts := gatewayOptions{}
+	cmd := &cobra.Command{
+		Use:   "gateway --demo [flags]",
+		Short: "Serve Go objects to Python over Py4J's protocol (the unmodified py4j client)",
+		Long: `gateway speaks Py4J's wire protocol, so Python's py4j package — JavaGateway
+or ClientServer — uses Go objects as if they lived in a JVM, and Go calls
+back Python objects. Go programs serve their own objects with package
+github.com/sockit/sockit/gateway; from the command line, --demo serves this
+entry point:
+
+  addition(a, b) -> int          concat(a, b) -> str
+  divide(a, b) -> float          (an error for b == 0)
+  sumList(list of int) -> int    echoBytes(bytes) -> bytes
+  getStack() -> Stack            (push, pop, size, getInternalList)
+  callMeBack(listener, s) -> str (calls listener.notify(s) in Python)
+
+Modes (Python must use the same):
+  gateway       classic py4j: JavaGateway; callbacks go to Python's callback
+                server on --callback-port
+  clientserver  py4j.clientserver.ClientServer: callbacks travel on the
+                connection of the Python call in progress
+
+The gateway binds 127.0.0.1 unless --bind says otherwise: anyone who can
+connect can call every method. --auth-token (or $SOCKIT_GATEWAY_TOKEN) makes
+each connection prove it knows the token first; the token travels in
+clear text, so keep to loopback or a trusted network. A client's
+gateway.shutdown() stops the gateway (exit 0); so does Ctrl-C.`,
+		Example: `  sockit gateway --demo
+  # in Python, with py4j installed:
+  #   from py4j.java_gateway import JavaGateway
+  #   gw = JavaGateway(); print(gw.entry_point.addition(1, 2))
+  sockit gateway --demo --mode clientserver --port 0
+  SOCKIT_GATEWAY_TOKEN=s3cret sockit gateway --demo --trace`,
+		Args: argsBetween(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("auth-token") {
+				opts.authToken = os.Getenv(tokenEnv)
+			}
+			return runGateway(cmd.Context(), opts, stdio)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.demo, "demo", false, "serve the demo entry point (required: the only objects the command line has)")
+	f.StringVar(&opts.bind, "bind", "127.0.0.1", "address to listen on")
+	f.IntVarP(&opts.port, "port", "p", 25333, "port to listen on (0: the kernel picks one, which is printed)")
+	f.StringVarP(&opts.mode, "mode", "m", "gateway", "gateway (classic JavaGateway) or clientserver")
+	f.StringVar(&opts.callbackHost, "callback-host", "127.0.0.1", "address of Python's callback server")
+	f.IntVar(&opts.callbackPort, "callback-port", 25334, "port of Python's callback server (classic) or Python server (clientserver)")
+	f.StringVar(&opts.authToken, "auth-token", "", "token every connection must send first (default $"+tokenEnv+")")
+	f.IntVar(&opts.maxConns, "max-conns", gateway.DefaultMaxConns, "connections served at once; one more is refused with an error")
+	f.BoolVar(&opts.trace, "trace", false, "print every protocol line on stderr (long lines shortened)")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "log connections on stderr")
+	f.DurationVar(&opts.drain, "drain", 5*time.Second, "on Ctrl-C, how long calls in progress may take to finish")
+	return cmd
+}
+
+func runGateway(ctx context.Context, opts gatewayOptions, stdio IO) error {
+	if !opts.demo {
+		return usageErrorf("gateway: add --demo: the command line serves the demo entry point; Go programs serve their own objects with package gateway")
+	}
+	mode, err := gateway.ParseMode(opts.mode)
+	if err != nil {
+		return usageErrorf("gateway: %v", err)
+	}
+	if opts.port < 0 || opts.port > 65535 || opts.callbackPort < 0 || opts.callbackPort > 65535 {
+		return usageErrorf("gateway: ports are 0 to 65535")
+	}
+	if opts.maxConns < 1 {
+		return usageErrorf("gateway: --max-conns wants 1 or more")
+	}
+	if strings.ContainsAny(opts.authToken, "\n\r") {
+		return usageErrorf("gateway: the auth token cannot hold a line break")
+	}
+	level := slog.LevelWarn
+	if opts.verbose {
+		level = slog.LevelDebug
+	}
+	srv := &gateway.Server{
+		EntryPoint:   demo.EntryPoint{},
+		Adapters:     demo.Adapters(),
+		AuthToken:    opts.authToken,
+		Mode:         mode,
+		CallbackAddr: net.JoinHostPort(opts.callbackHost, strconv.Itoa(opts.callbackPort)),
+		MaxConns:     opts.maxConns,
+		Logger:       slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level})),
+	}
+	if opts.trace {
+		var mu sync.Mutex
+		srv.Trace = func(conn string, in bool, line string) {
+			dir := "<"
+			if in {
+				dir = ">"
+			}
+			if len(line) > 200 {
+				line = line[:120] + fmt.Sprintf("... (%d bytes)", len(line))
+			}
+			mu.Lock()
+			fmt.Fprintf(stdio.Err, "%s %s %s\n", conn, dir, line)
+			mu.Unlock()
+		}
+	}
+	addr := net.JoinHostPort(opts.bind, strconv.Itoa(opts.port))
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	auth := "no auth token"
+	if opts.authToken != "" {
+		auth = "auth token required"
+	}
+	callbacks := "callbacks to " + srv.CallbackAddr
+	if mode == gateway.ModeClientServer {
+		callbacks = "callbacks on the calling connection, else to " + srv.CallbackAddr
+	}
+	fmt.Fprintf(stdio.Out, "gateway listening on %s (mode %s, %s, %s), serving the demo entry point\n", ln.Addr(), mode, callbacks, auth)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		if errors.Is(err, gateway.ErrShutdownCommand) {
+			fmt.Fprintln(stdio.Out, "gateway shut down by a client")
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		drainCtx, cancel := context.WithTimeout(context.Background(), opts.drain)
+		defer cancel()
+		err := srv.Shutdown(drainCtx)
+		<-served
+		if err != nil {
+			return fmt.Errorf("gateway: calls still running after --drain %v were cut off", opts.drain)
+		}
+		return nil
+	}
+}

@@ -271,6 +271,26 @@ def main():
         finally:
             gw2.close()
 
+    if args.auth_token:
+        @check("a client with a wrong or missing token is refused")
+        def _():
+            from py4j.protocol import Py4JAuthenticationError
+            for token in ("wrong " + args.auth_token, None):
+                gw3 = JavaGateway(gateway_parameters=GatewayParameters(
+                    port=args.port, auth_token=token))
+                try:
+                    # Py4JAuthenticationError for a wrong token; without one
+                    # the gateway answers the first command with an
+                    # authentication error (a plain Py4JError).
+                    e = expect_error(Py4JError,
+                                     lambda: gw3.entry_point.addition(1, 2))
+                    if token is not None:
+                        assert isinstance(e, Py4JAuthenticationError), repr(e)
+                finally:
+                    gw3.close()
+            # The refusals did not disturb the authenticated client.
+            assert ep.addition(2, 3) == 5
+
     if args.shutdown:
         gw.shutdown()
     else:

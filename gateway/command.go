@@ -124,7 +124,7 @@ func readCommand(lr *lineReader, name string) (*command, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %q", errUnknownCommand, name)
 	}
-	cmd := &command{name: name}
+	cmd := &command{name: name, lines: make([]string, 0, shape.fixed+4)}
 	var bad error
 	for i := 0; i < shape.fixed; i++ {
 		line, err := lr.readLine()

@@ -28,10 +28,12 @@ type conn struct {
 	name    string
 	dialled bool
 	authed  bool
-	busy    atomic.Bool // a command is being served
-	wire    sync.Mutex  // held by a callback's round trip on this connection
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// blocking says reads and writes block their thread (blocking.go).
+	blocking bool
+	busy     atomic.Bool // a command is being served
+	wire     sync.Mutex  // held by a callback's round trip on this connection
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 func (s *Server) newConn(nc net.Conn, name string, dialled bool) *conn {
@@ -84,7 +86,7 @@ func (c *conn) serve() {
 	log.Debug("gateway: connection opened", "conn", c.name, "remote", c.nc.RemoteAddr().String())
 	defer func() {
 		c.cancel()
-		c.nc.Close()
+		c.close()
 		c.s.removeConn(c)
 		log.Debug("gateway: connection closed", "conn", c.name)
 	}()
@@ -205,8 +207,9 @@ func (c *conn) authenticate(first string) bool {
 // refuse answers the first command of a connection over the limit with a
 // fatal error, which Python raises as Py4JError, and closes it.
 func (c *conn) refuse(reason string) {
-	defer c.nc.Close()
-	c.nc.SetDeadline(time.Now().Add(5 * time.Second))
+	defer c.close()
+	t := time.AfterFunc(5*time.Second, c.interrupt)
+	defer t.Stop()
 	if _, err := c.readLine(); err != nil {
 		return
 	}
@@ -228,7 +231,7 @@ func (c *conn) cancelConns(lines []string) {
 	for _, o := range victims {
 		c.s.logger().Info("gateway: connection cancelled by the client", "conn", o.name)
 		o.cancel()
-		o.nc.Close()
+		o.close()
 	}
 }
 
@@ -243,7 +246,7 @@ func (c *conn) roundTrip(ctx context.Context, sc *scope, cmd string) (string, er
 		c.wire.Lock()
 		defer c.wire.Unlock()
 	}
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, c.interrupt)
 	defer stop()
 	if err := c.writeLine(cmd); err != nil {
 		return "", fmt.Errorf("send to Python: %w", err)

@@ -18,8 +18,8 @@ type void struct{}
 // goMethod is an exported method of a Go type, ready to be called with
 // Python's arguments.
 type goMethod struct {
-	name      string // the Go name
-	index     int
+	name      string         // the Go name
+	fn        reflect.Value  // the method expression: the receiver comes first
 	takesCtx  bool           // the first parameter is a context.Context
 	params    []reflect.Type // after the receiver and the context
 	variadic  bool
@@ -43,7 +43,7 @@ func (s *Server) methodsOf(t reflect.Type) map[string]*goMethod {
 			continue
 		}
 		mt := m.Type
-		gm := &goMethod{name: m.Name, index: i, variadic: mt.IsVariadic()}
+		gm := &goMethod{name: m.Name, fn: m.Func, variadic: mt.IsVariadic()}
 		first := 1 // the receiver
 		if mt.NumIn() > 1 && mt.In(1) == typeContext {
 			gm.takesCtx = true
@@ -99,7 +99,8 @@ func (s *Server) callGo(ctx context.Context, target any, method string, args []a
 		return nil, &dispatchError{fmt.Sprintf("%s has no method %s (Go methods are called by their name with a lower-case first letter: %s)",
 			rv.Type(), method, strings.Join(s.dirNames(target), ", "))}
 	}
-	in := make([]reflect.Value, 0, len(args)+1)
+	in := make([]reflect.Value, 1, len(args)+2)
+	in[0] = rv
 	if gm.takesCtx {
 		in = append(in, reflect.ValueOf(ctx))
 	}
@@ -124,7 +125,7 @@ func (s *Server) callGo(ctx context.Context, target any, method string, args []a
 			err = &panicError{value: p, trace: string(debug.Stack())}
 		}
 	}()
-	out := rv.Method(gm.index).Call(in)
+	out := gm.fn.Call(in)
 	if gm.returnsEr {
 		if e := out[len(out)-1]; !e.IsNil() {
 			return nil, e.Interface().(error)

@@ -139,7 +139,7 @@ func (s *Server) pythonRoundTrip(ctx context.Context, cmd string) (string, error
 	if err != nil || reply == "xsObject ID unknown" {
 		// The connection may be out of step: Python stops reading a
 		// command whose object it does not know.
-		c.nc.Close()
+		c.close()
 		return reply, err
 	}
 	s.putCallbackConn(c)
@@ -187,7 +187,7 @@ func (s *Server) putCallbackConn(c *conn) {
 	s.mu.Lock()
 	if s.closing || len(s.idle) >= s.maxConns() {
 		s.mu.Unlock()
-		c.nc.Close()
+		c.close()
 		return
 	}
 	s.idle = append(s.idle, c)

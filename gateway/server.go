@@ -207,7 +207,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			}
 			return fmt.Errorf("gateway: accept: %w", err)
 		}
+		nc, blocking := detach(nc)
 		c := s.newConn(nc, "c"+strconv.FormatUint(s.connSeq.Add(1), 10), false)
+		c.blocking = blocking
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
@@ -315,10 +317,10 @@ func (s *Server) closeAll(busyToo bool) {
 	s.idle = nil
 	s.mu.Unlock()
 	for _, c := range victims {
-		c.nc.Close()
+		c.close()
 	}
 	for _, c := range idle {
-		c.nc.Close()
+		c.close()
 	}
 }
 
@@ -356,7 +358,7 @@ func (s *Server) resetCallback(addr string) {
 	s.idle = nil
 	s.mu.Unlock()
 	for _, c := range idle {
-		c.nc.Close()
+		c.close()
 	}
 	s.logger().Info("gateway: callback address reset", "addr", addr)
 }

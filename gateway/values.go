@@ -275,6 +275,13 @@ func (s *Server) convert(v any, t reflect.Type) (reflect.Value, error) {
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if i, ok := v.(int); ok { // the common case, without a big.Int
+			out := reflect.New(t).Elem()
+			if !out.OverflowInt(int64(i)) {
+				out.SetInt(int64(i))
+				return out, nil
+			}
+		}
 		n, ok := integer(v)
 		if !ok {
 			return bad()
@@ -301,6 +308,8 @@ func (s *Server) convert(v any, t reflect.Type) (reflect.Value, error) {
 		switch x := v.(type) {
 		case float64:
 			f = x
+		case int:
+			f = float64(x)
 		case *big.Rat:
 			f, _ = x.Float64()
 		default:

@@ -30,6 +30,13 @@ const tokenEnv = "SOCKIT_GATEWAY_TOKEN"
 // keeps the process under 20 MB, at no measured cost in calls per second.
 const gatewayGCPercent = 50
 
+// --trace prints lines up to traceMaxLine bytes whole (a Python traceback
+// fits), and of longer ones (a megabyte string) the first traceKeep bytes.
+const (
+	traceMaxLine = 1000
+	traceKeep    = 200
+)
+
 type gatewayOptions struct {
 	demo         bool
 	bind         string
@@ -100,7 +107,7 @@ long-lived process whose memory should stay small.`,
 	f.IntVar(&opts.callbackPort, "callback-port", 25334, "port of Python's callback server (classic) or Python server (clientserver)")
 	f.StringVar(&opts.authToken, "auth-token", "", "token every connection must send first (default $"+tokenEnv+")")
 	f.IntVar(&opts.maxConns, "max-conns", gateway.DefaultMaxConns, "connections served at once; one more is refused with an error")
-	f.BoolVar(&opts.trace, "trace", false, "print every protocol line on stderr (long lines shortened)")
+	f.BoolVar(&opts.trace, "trace", false, "print every protocol line on stderr (lines over 1000 bytes shortened)")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "log connections on stderr")
 	f.DurationVar(&opts.drain, "drain", 5*time.Second, "on Ctrl-C, how long calls in progress may take to finish")
 	return cmd
@@ -146,8 +153,8 @@ func runGateway(ctx context.Context, opts gatewayOptions, stdio IO) error {
 			if in {
 				dir = ">"
 			}
-			if len(line) > 200 {
-				line = line[:120] + fmt.Sprintf("... (%d bytes)", len(line))
+			if len(line) > traceMaxLine {
+				line = line[:traceKeep] + fmt.Sprintf("... (%d bytes)", len(line))
 			}
 			mu.Lock()
 			fmt.Fprintf(stdio.Err, "%s %s %s\n", conn, dir, line)

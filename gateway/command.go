@@ -134,8 +134,9 @@ func readCommand(lr *lineReader, name string) (*command, error) {
 		} else if err != nil {
 			return nil, err
 		}
-		if shape.ended && line == "e" && name != "c" && name != "S" {
-			// The block ended early: a short command.
+		if shape.ended && line == "e" && (i == 0 || name != "c" && name != "S") {
+			// The block ended early: a short command. (A method may be
+			// called "e"; an object id is never "e".)
 			return nil, &decodeError{fmt.Sprintf("command %q ended after %d of its %d fields", name, i, shape.fixed)}
 		}
 		cmd.lines = append(cmd.lines, line)

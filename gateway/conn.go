@@ -176,7 +176,13 @@ func (c *conn) command(first string, held *scope) bool {
 		c.wire.Lock()
 		defer c.wire.Unlock()
 	}
-	return c.writeLine(reply) == nil
+	if err := c.writeLine(reply); err != nil {
+		if c.ctx.Err() != nil {
+			c.s.cutOff.Add(1) // the server closed the connection under the call
+		}
+		return false
+	}
+	return true
 }
 
 func (c *conn) tokenMatches(escaped string) bool {

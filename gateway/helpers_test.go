@@ -51,8 +51,28 @@ func dial(t testing.TB, addr string) *wire {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newWire(t, nc)
+}
+
+// newWire speaks the protocol on nc, and closes it when the test ends.
+func newWire(t testing.TB, nc net.Conn) *wire {
 	t.Cleanup(func() { nc.Close() })
 	return &wire{t: t, nc: nc, r: bufio.NewReaderSize(nc, 64<<10)}
+}
+
+// command reads one command block, up to and without its "e" line.
+func (w *wire) command() []string {
+	w.t.Helper()
+	var lines []string
+	for range 1000 {
+		l := w.line()
+		if l == "e" {
+			return lines
+		}
+		lines = append(lines, l)
+	}
+	w.t.Fatalf("no end of command in 1000 lines: %q", lines)
+	return nil
 }
 
 // send writes lines, each followed by a newline.

@@ -61,6 +61,7 @@ Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address
   sockit listen -k --sh-exec 'date' :7013
   sockit ping -c 3 ::1
   sockit trace --udp 203.0.113.9
+  sockit gateway --demo                # Python's py4j client calls Go objects
   sockit info`,
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -45,6 +46,7 @@ type gatewayOptions struct {
 	callbackHost string
 	callbackPort int
 	authToken    string
+	tokenFromEnv bool // authToken came from $SOCKIT_GATEWAY_TOKEN
 	maxConns     int
 	trace        bool
 	verbose      bool
@@ -93,7 +95,7 @@ long-lived process whose memory should stay small.`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("auth-token") {
-				opts.authToken = os.Getenv(tokenEnv)
+				opts.authToken, opts.tokenFromEnv = os.Getenv(tokenEnv), true
 			}
 			return runGateway(cmd.Context(), opts, stdio)
 		},
@@ -121,14 +123,23 @@ func runGateway(ctx context.Context, opts gatewayOptions, stdio IO) error {
 	if err != nil {
 		return usageErrorf("gateway: %v", err)
 	}
-	if opts.port < 0 || opts.port > 65535 || opts.callbackPort < 0 || opts.callbackPort > 65535 {
-		return usageErrorf("gateway: ports are 0 to 65535")
+	for _, p := range []struct {
+		flag string
+		port int
+	}{{"--port", opts.port}, {"--callback-port", opts.callbackPort}} {
+		if p.port < 0 || p.port > 65535 {
+			return usageErrorf("gateway: %s %d: ports are 0 to 65535", p.flag, p.port)
+		}
 	}
 	if opts.maxConns < 1 {
 		return usageErrorf("gateway: --max-conns wants 1 or more")
 	}
 	if strings.ContainsAny(opts.authToken, "\n\r") {
-		return usageErrorf("gateway: the auth token cannot hold a line break")
+		from := "--auth-token"
+		if opts.tokenFromEnv {
+			from = "$" + tokenEnv
+		}
+		return usageErrorf("gateway: the auth token (%s) cannot hold a line break", from)
 	}
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(gatewayGCPercent))
@@ -137,6 +148,8 @@ func runGateway(ctx context.Context, opts gatewayOptions, stdio IO) error {
 	if opts.verbose {
 		level = slog.LevelDebug
 	}
+	// The log and --trace share stderr from many goroutines: one lock.
+	stderr := &lockedWriter{w: stdio.Err}
 	srv := &gateway.Server{
 		EntryPoint:   demo.EntryPoint{},
 		Adapters:     demo.Adapters(),
@@ -144,10 +157,9 @@ func runGateway(ctx context.Context, opts gatewayOptions, stdio IO) error {
 		Mode:         mode,
 		CallbackAddr: net.JoinHostPort(opts.callbackHost, strconv.Itoa(opts.callbackPort)),
 		MaxConns:     opts.maxConns,
-		Logger:       slog.New(slog.NewTextHandler(stdio.Err, &slog.HandlerOptions{Level: level})),
+		Logger:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
 	if opts.trace {
-		var mu sync.Mutex
 		srv.Trace = func(conn string, in bool, line string) {
 			dir := "<"
 			if in {
@@ -156,9 +168,7 @@ func runGateway(ctx context.Context, opts gatewayOptions, stdio IO) error {
 			if len(line) > traceMaxLine {
 				line = line[:traceKeep] + fmt.Sprintf("... (%d bytes)", len(line))
 			}
-			mu.Lock()
-			fmt.Fprintf(stdio.Err, "%s %s %s\n", conn, dir, line)
-			mu.Unlock()
+			fmt.Fprintf(stderr, "%s %s %s\n", conn, dir, line)
 		}
 	}
 	addr := net.JoinHostPort(opts.bind, strconv.Itoa(opts.port))
@@ -194,4 +204,16 @@ func runGateway(ctx context.Context, opts gatewayOptions, stdio IO) error {
 		}
 		return nil
 	}
+}
+
+// lockedWriter serialises writes, each of which is one whole line.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -25,26 +25,41 @@ func (c *command) String() string {
 // commandShape gives, for each command Py4J's Python client sends, how many
 // positional lines come before the argument parts, and whether the block
 // ends with "e". A method named "e" cannot then be taken for the end.
+// commandShapes says, for each command, which fixed fields follow its
+// letter and whether the block ends with "e". Fixed fields are read by
+// position, as Py4J's Java server reads them, so a raw name that happens
+// to be "e" (a field, a method, an import called e) is a name, not the end
+// of the block. Each field is one of:
+//
+//	I  an object id, never "e": "e" there means the block ended early
+//	T  a typed part (rj), never "e" either
+//	N  a raw name, taken as it is
+//	S  the sub-command, whose fields follow from subs (default: none);
+//	   "e" there ends the block early, except for a, whose length
+//	   sub-command is e
+//
+// The typed argument parts after the fixed fields run to "e".
 var commandShapes = map[string]struct {
-	fixed int
+	fixed string
+	subs  map[string]string
 	ended bool
 }{
-	"c": {2, true}, // call: target, method, args
-	"i": {1, true}, // constructor: class, args
-	"S": {2, true}, // stream call: target, method, args
-	"f": {3, true}, // field: get|set, target, name, [value]
-	"l": {2, true}, // list op: sub, list id, args
-	"a": {1, true}, // array op: sub, args
-	"m": {1, true}, // memory: d, id
-	"r": {1, true}, // reflection: sub, args
-	"d": {1, true}, // dir: sub, args
-	"h": {1, true}, // help: sub, args
-	"j": {1, true}, // jvm view: sub, args
-	"p": {0, true}, // exception text: ref
-	"g": {1, true}, // release of a proxy (sent to, not by, Python; accepted)
-	"s": {0, false},
-	"A": {1, false},
-	"z": {3, false},
+	"c": {fixed: "IN", ended: true},                                                                 // call: target, method, args
+	"i": {fixed: "N", ended: true},                                                                  // constructor: class, args
+	"S": {fixed: "IN", ended: true},                                                                 // stream call: target, method, args
+	"f": {fixed: "S", subs: map[string]string{"g": "IN", "s": "IN"}, ended: true},                   // field: target, name, [value]
+	"l": {fixed: "SI", ended: true},                                                                 // list op: list id, args
+	"a": {fixed: "S", subs: map[string]string{"e": "I", "g": "I", "s": "I", "l": "I"}, ended: true}, // array op
+	"m": {fixed: "SI", ended: true},                                                                 // memory: d, id
+	"r": {fixed: "S", subs: map[string]string{"u": "N", "m": "NN", "c": "N"}, ended: true},          // reflection
+	"d": {fixed: "S", subs: map[string]string{"m": "I", "f": "I", "s": "N"}, ended: true},           // dir
+	"h": {fixed: "S", subs: map[string]string{"o": "I", "c": "N"}, ended: true},                     // help
+	"j": {fixed: "S", subs: map[string]string{"i": "TN", "r": "TN"}, ended: true},                   // jvm view
+	"p": {ended: true},                                                                              // exception text: ref
+	"g": {fixed: "I", ended: true},                                                                  // release of a proxy (sent to, not by, Python; accepted)
+	"s": {},
+	"A": {fixed: "N"},
+	"z": {fixed: "NNN"},
 }
 
 // Errors of the command reader. A decodeError leaves the connection in
@@ -113,6 +128,8 @@ func (lr *lineReader) readLine() (string, error) {
 	return line, nil
 }
 
+var fieldNames = map[byte]string{'I': "object id", 'T': "typed field", 'N': "name", 'S': "sub-command"}
+
 // maxCommandLines bounds the lines of one block: a client that never sends
 // the end marker cannot grow memory without limit.
 const maxCommandLines = 1 << 16
@@ -124,9 +141,10 @@ func readCommand(lr *lineReader, name string) (*command, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %q", errUnknownCommand, name)
 	}
-	cmd := &command{name: name, lines: make([]string, 0, shape.fixed+4)}
+	cmd := &command{name: name, lines: make([]string, 0, 8)}
 	var bad error
-	for i := 0; i < shape.fixed; i++ {
+	fixed := shape.fixed
+	for i := 0; i < len(fixed); i++ {
 		line, err := lr.readLine()
 		if err == errLineTooLong {
 			bad = err
@@ -134,12 +152,15 @@ func readCommand(lr *lineReader, name string) (*command, error) {
 		} else if err != nil {
 			return nil, err
 		}
-		if shape.ended && line == "e" && (i == 0 || name != "c" && name != "S") {
-			// The block ended early: a short command. (A method may be
-			// called "e"; an object id is never "e".)
-			return nil, &decodeError{fmt.Sprintf("command %q ended after %d of its %d fields", name, i, shape.fixed)}
+		kind := fixed[i]
+		if shape.ended && line == "e" && (kind == 'I' || kind == 'T' || kind == 'S' && name != "a") {
+			// The block ended early: a short command.
+			return nil, &decodeError{fmt.Sprintf("command %q ended after %d fields, before its %s", name, i, fieldNames[kind])}
 		}
 		cmd.lines = append(cmd.lines, line)
+		if kind == 'S' {
+			fixed = fixed[:i+1] + shape.subs[line] + fixed[i+1:]
+		}
 	}
 	if !shape.ended {
 		if bad != nil {

@@ -276,6 +276,8 @@ func FuzzCommands(f *testing.F) {
 		"c\nz:java.lang.System\ncurrentTimeMillis\ne\n",
 		"c\nt\necho\nfp0;demo.Listener\ne\n",
 		"c\nt\nadd\ni1\n",
+		// A list inside itself (Python's l.append(l)).
+		"i\njava.util.ArrayList\ne\nc\no0\nadd\nro0\ne\nc\no0\ncontains\nro0\ne\nc\no0\ntoString\ne\np\nro0\ne\nl\nf\no0\nro0\ne\nc\no0\nhashCode\ne\n",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -28,12 +28,14 @@ func (l *javaList) snapshot() []any {
 	return slices.Clone(l.items)
 }
 
-func (l *javaList) String() string { return "[" + joinValues(l.snapshot()) + "]" }
+func (l *javaList) String() string { return javaString(l) }
 
-func joinValues(vs []any) string {
+// joinValues renders the elements of a collection, within the collections
+// being rendered (see render).
+func joinValues(vs []any, within []any) string {
 	parts := make([]string, len(vs))
 	for i, v := range vs {
-		parts[i] = javaString(v)
+		parts[i] = render(v, within)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -95,10 +97,19 @@ func index(arg any, n int, end bool) (int, error) {
 }
 
 func (l *javaList) invoke(_ context.Context, s *Server, method string, args []any) (any, error) {
+	key := fmt.Sprintf("%s/%d", method, len(args))
+	switch key {
+	case "indexOf/1", "lastIndexOf/1", "contains/1", "containsAll/1", "toString/0", "equals/1", "hashCode/0":
+		return l.inspect(key, args)
+	case "remove/1":
+		if _, isIndex := args[0].(int); !isIndex {
+			return l.removeValue(args[0]), nil
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := len(l.items)
-	switch fmt.Sprintf("%s/%d", method, len(args)) {
+	switch key {
 	case "size/0":
 		return n, nil
 	case "isEmpty/0":
@@ -145,43 +156,14 @@ func (l *javaList) invoke(_ context.Context, s *Server, method string, args []an
 		}
 		l.items = slices.Insert(l.items, i, more...)
 		return len(more) > 0, nil
-	case "remove/1":
-		if _, isIndex := args[0].(int); isIndex {
-			i, err := index(args[0], n, false)
-			if err != nil {
-				return nil, err
-			}
-			old := l.items[i]
-			l.items = slices.Delete(l.items, i, i+1)
-			return old, nil
-		}
-		if i := l.find(args[0]); i >= 0 {
-			l.items = slices.Delete(l.items, i, i+1)
-			return true, nil
-		}
-		return false, nil
-	case "indexOf/1":
-		return l.find(args[0]), nil
-	case "lastIndexOf/1":
-		for i := n - 1; i >= 0; i-- {
-			if equalValues(l.items[i], args[0]) {
-				return i, nil
-			}
-		}
-		return -1, nil
-	case "contains/1":
-		return l.find(args[0]) >= 0, nil
-	case "containsAll/1":
-		want, err := elements(args[0])
+	case "remove/1": // by index; by value is removeValue
+		i, err := index(args[0], n, false)
 		if err != nil {
 			return nil, err
 		}
-		for _, w := range want {
-			if l.find(w) < 0 {
-				return false, nil
-			}
-		}
-		return true, nil
+		old := l.items[i]
+		l.items = slices.Delete(l.items, i, i+1)
+		return old, nil
 	case "clear/0":
 		l.items = nil
 		return nil, nil
@@ -200,29 +182,70 @@ func (l *javaList) invoke(_ context.Context, s *Server, method string, args []an
 			return nil, &Exception{"java.lang.IllegalArgumentException", fmt.Sprintf("fromIndex(%d) > toIndex(%d)", a, b)}
 		}
 		return &javaList{items: slices.Clone(l.items[a:b])}, nil
-	case "toString/0":
-		return "[" + joinValues(l.items) + "]", nil
-	case "equals/1":
-		o, ok := args[0].(*javaList)
-		if !ok {
-			return false, nil
-		}
-		if o == l {
-			return true, nil
-		}
-		return equalSlices(l.items, o.snapshot()), nil
-	case "hashCode/0":
-		h := int32(1)
-		for _, v := range l.items {
-			h = 31*h + hashCode(v)
-		}
-		return h, nil
 	}
 	return nil, noMethod(l, method, args)
 }
 
-func (l *javaList) find(v any) int {
-	return slices.IndexFunc(l.items, func(e any) bool { return equalValues(e, v) })
+// inspect runs the methods that compare or render elements, on a copy and
+// without the lock: an element may be this very list (Python's
+// l.append(l)), or hold it.
+func (l *javaList) inspect(key string, args []any) (any, error) {
+	items := l.snapshot()
+	switch key {
+	case "indexOf/1":
+		return findIn(items, args[0]), nil
+	case "lastIndexOf/1":
+		for i := len(items) - 1; i >= 0; i-- {
+			if equalValues(items[i], args[0]) {
+				return i, nil
+			}
+		}
+		return -1, nil
+	case "contains/1":
+		return findIn(items, args[0]) >= 0, nil
+	case "containsAll/1":
+		want, err := elements(args[0])
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range want {
+			if findIn(items, w) < 0 {
+				return false, nil
+			}
+		}
+		return true, nil
+	case "toString/0":
+		return javaString(l), nil
+	case "equals/1":
+		return equalValues(l, args[0]), nil
+	case "hashCode/0":
+		h := int32(1)
+		for _, v := range items {
+			h = 31*h + hashCode(v)
+		}
+		return h, nil
+	}
+	method, _, _ := strings.Cut(key, "/")
+	return nil, noMethod(l, method, args)
+}
+
+// removeValue removes the first element equal to v.
+func (l *javaList) removeValue(v any) bool {
+	i := findIn(l.snapshot(), v)
+	if i < 0 {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i >= len(l.items) {
+		return false // shortened meanwhile
+	}
+	l.items = slices.Delete(l.items, i, i+1)
+	return true
+}
+
+func findIn(items []any, v any) int {
+	return slices.IndexFunc(items, func(e any) bool { return equalValues(e, v) })
 }
 
 // elements returns the contents of a collection argument.
@@ -450,26 +473,17 @@ func (m *javaMap) entries() []entry {
 	return slices.Clone(m.items)
 }
 
-func (m *javaMap) String() string {
-	es := m.entries()
-	parts := make([]string, len(es))
-	for i, e := range es {
-		parts[i] = javaString(e.key) + "=" + javaString(e.value)
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
+func (m *javaMap) String() string { return javaString(m) }
 
-func (m *javaMap) equal(o *javaMap) bool {
-	if m == o {
-		return true
-	}
+// equal compares two maps' entries, depth collections deep already.
+func (m *javaMap) equal(o *javaMap, depth int) bool {
 	a, b := m.entries(), o.entries()
 	if len(a) != len(b) {
 		return false
 	}
 	for _, e := range a {
 		v, ok, _ := o.get(e.key)
-		if !ok || !equalValues(v, e.value) {
+		if !ok || !equalAt(v, e.value, depth+1) {
 			return false
 		}
 	}
@@ -616,7 +630,7 @@ func (m *javaMap) invoke(_ context.Context, s *Server, method string, args []any
 		return m.String(), nil
 	case "equals/1":
 		o, ok := args[0].(*javaMap)
-		return ok && m.equal(o), nil
+		return ok && equalValues(m, o), nil
 	}
 	return commonMethod(m, method, args)
 }
@@ -638,7 +652,7 @@ func (st *javaSet) snapshot() []any {
 	return out
 }
 
-func (st *javaSet) String() string { return "[" + joinValues(st.snapshot()) + "]" }
+func (st *javaSet) String() string { return javaString(st) }
 
 func (st *javaSet) equal(o *javaSet) bool {
 	a, b := st.snapshot(), o.snapshot()
@@ -704,7 +718,7 @@ func (st *javaSet) invoke(ctx context.Context, s *Server, method string, args []
 		return st.String(), nil
 	case "equals/1":
 		o, ok := args[0].(*javaSet)
-		return ok && st.equal(o), nil
+		return ok && equalValues(st, o), nil
 	case "size/0", "isEmpty/0", "clear/0":
 		return st.m.invoke(ctx, s, method, args)
 	}

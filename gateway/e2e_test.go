@@ -482,3 +482,40 @@ func TestCloseAndShutdown(t *testing.T) {
 		busy.closed()
 	})
 }
+
+// TestCollectionsContainingThemselves checks a list or map that holds
+// itself (Python's l.append(l)) answers every method, as Java does,
+// rather than deadlocking or overflowing the stack.
+func TestCollectionsContainingThemselves(t *testing.T) {
+	w := dial(t, serve(t, &gateway.Server{EntryPoint: demo.EntryPoint{}}))
+	l := strings.TrimPrefix(w.call("i", "java.util.ArrayList"), "!yl")
+	if got := w.call("c", l, "add", "r"+l); got != "!ybtrue" {
+		t.Fatalf("l.add(l): %q", got)
+	}
+	w.call("c", l, "add", "sx")
+	m := strings.TrimPrefix(w.call("i", "java.util.HashMap"), "!ya")
+	w.call("c", m, "put", "sself", "r"+m)
+	for _, tc := range []struct {
+		cmd  []string
+		want string
+	}{
+		{[]string{"c", l, "contains", "r" + l}, "!ybtrue"},
+		{[]string{"c", l, "indexOf", "r" + l}, "!yi0"},
+		{[]string{"c", l, "lastIndexOf", "sx"}, "!yi1"},
+		{[]string{"c", l, "toString"}, "!ys[(this Collection), x]"},
+		{[]string{"c", l, "equals", "r" + l}, "!ybtrue"},
+		{[]string{"l", "f", l, "r" + l}, "!yi1"}, // Python's l.count(l)
+		{[]string{"p", "r" + l}, "!ys[(this Collection), x]"},
+		{[]string{"c", m, "toString"}, "!ys{self=(this Map)}"},
+		{[]string{"c", m, "containsValue", "r" + m}, "!ybtrue"},
+		{[]string{"c", l, "remove", "r" + l}, "!ybtrue"},
+		{[]string{"c", l, "toString"}, "!ys[x]"},
+	} {
+		if got := w.call(tc.cmd...); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.cmd, got, tc.want)
+		}
+	}
+	if got := w.call("c", l, "hashCode"); !strings.HasPrefix(got, "!yi") {
+		t.Errorf("hashCode: %q", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -104,7 +105,22 @@ func commonMethod(o any, method string, args []any) (any, error) {
 }
 
 // javaString renders a value as Java's String.valueOf would.
-func javaString(v any) string {
+func javaString(v any) string { return render(v, nil) }
+
+// render is javaString within the collections being rendered, so that a
+// collection inside itself prints as Java prints it, "(this Collection)",
+// instead of recursing without end.
+func render(v any, within []any) string {
+	switch x := v.(type) {
+	case *javaList, *javaSet, *javaMap:
+		if slices.Contains(within, v) {
+			if _, isMap := x.(*javaMap); isMap {
+				return "(this Map)"
+			}
+			return "(this Collection)"
+		}
+		within = append(within, v)
+	}
 	switch x := v.(type) {
 	case nil:
 		return "null"
@@ -123,11 +139,16 @@ func javaString(v any) string {
 	case []byte:
 		return fmt.Sprintf("[B@%p", x)
 	case *javaList:
-		return x.String()
+		return "[" + joinValues(x.snapshot(), within) + "]"
 	case *javaSet:
-		return x.String()
+		return "[" + joinValues(x.snapshot(), within) + "]"
 	case *javaMap:
-		return x.String()
+		es := x.entries()
+		parts := make([]string, len(es))
+		for i, e := range es {
+			parts[i] = render(e.key, within) + "=" + render(e.value, within)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	case *errorObject:
 		return x.class + ": " + x.err.Error()
 	case fmt.Stringer:
@@ -140,7 +161,14 @@ func javaString(v any) string {
 
 // equalValues is Java's equals for the gateway's values: integers equal by
 // value whatever their width, collections by content, objects by identity.
-func equalValues(a, b any) bool {
+func equalValues(a, b any) bool { return equalAt(a, b, 0) }
+
+// maxEqualDepth bounds how deep equals follows collections within
+// collections. Only collections that contain each other get there (Java
+// overflows its stack); they compare unequal.
+const maxEqualDepth = 256
+
+func equalAt(a, b any, depth int) bool {
 	if na, ok := integer(a); ok {
 		nb, ok := integer(b)
 		return ok && na.Cmp(nb) == 0
@@ -156,13 +184,13 @@ func equalValues(a, b any) bool {
 		return ok && x.Cmp(y) == 0
 	case *javaList:
 		y, ok := b.(*javaList)
-		return ok && equalSlices(x.snapshot(), y.snapshot())
+		return ok && (x == y || depth < maxEqualDepth && equalSlices(x.snapshot(), y.snapshot(), depth+1))
 	case *javaSet:
 		y, ok := b.(*javaSet)
-		return ok && x.equal(y)
+		return ok && (x == y || x.equal(y))
 	case *javaMap:
 		y, ok := b.(*javaMap)
-		return ok && x.equal(y)
+		return ok && (x == y || depth < maxEqualDepth && x.equal(y, depth))
 	}
 	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
 	if ta != tb || !ta.Comparable() {
@@ -171,12 +199,12 @@ func equalValues(a, b any) bool {
 	return a == b
 }
 
-func equalSlices(a, b []any) bool {
+func equalSlices(a, b []any, depth int) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if !equalValues(a[i], b[i]) {
+		if !equalAt(a[i], b[i], depth) {
 			return false
 		}
 	}

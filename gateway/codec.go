@@ -117,7 +117,8 @@ func parseDouble(s string) (float64, error) {
 
 // formatDecimal writes r as a decimal Python's Decimal reads: exactly when
 // the denominator divides a power of ten, else rounded to 34 digits after
-// the point (Java's MathContext.DECIMAL128 precision).
+// the point (34 is DECIMAL128's precision, which Java counts in
+// significant digits rather than after the point).
 func formatDecimal(r *big.Rat) string {
 	if r.IsInt() {
 		return r.Num().String()

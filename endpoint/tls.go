@@ -207,3 +207,26 @@ func CertificateNames(cert *x509.Certificate) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// Handshake completes the TLS handshake of c if it is a TLS connection,
+// or wraps one (a wrapper has a NetConn method, as *tls.Conn and the
+// idle and dump wrappers do); for any other connection it does nothing.
+// ctx bounds the handshake.
+func Handshake(ctx context.Context, c net.Conn) error {
+	var inner any = c
+	for {
+		w, ok := inner.(interface{ NetConn() net.Conn })
+		if _, isTLS := inner.(*tls.Conn); isTLS || !ok {
+			break
+		}
+		inner = w.NetConn()
+	}
+	tc, ok := inner.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fmt.Errorf("tls handshake with %s: %w", tc.RemoteAddr(), err)
+	}
+	return nil
+}

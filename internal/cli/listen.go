@@ -4,20 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/netip"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/sockit/sockit/dump"
 	"github.com/sockit/sockit/endpoint"
-	"github.com/sockit/sockit/relay"
+	"github.com/sockit/sockit/peer"
 	"github.com/sockit/sockit/session"
 	"github.com/sockit/sockit/socket"
 )
@@ -31,7 +26,7 @@ type listenOptions struct {
 	allow    []string
 	deny     []string
 	idle     time.Duration
-	rules    peerRules
+	rules    ruleFlags
 	verbose  bool
 	nc       ncFlags
 	dump     dumpFlags
@@ -175,48 +170,56 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 	if (argv != nil || opts.broker) && (opts.rules.sendOnly || opts.rules.recvOnly) {
 		return usageErrorf("listen: --send-only and --recv-only shape standard input and output, which --exec, --sh-exec and --broker do not use")
 	}
-	gate, err := newPeerGate(opts.allow, opts.deny, opts.maxConns)
-	if err != nil {
-		return err
+	if opts.maxConns < 1 {
+		return usageErrorf("--max-conns %d: at least 1 peer must be served", opts.maxConns)
 	}
-	if gate.filters() && ep.IsUnix() {
+	srv := &peer.Server{
+		Join:          opts.rules.join(stdio, opts.idle),
+		Keep:          opts.keep,
+		Program:       argv,
+		ProgramStderr: stdio.Err,
+		Broker:        opts.broker,
+	}
+	srv.Gate.Max = opts.maxConns
+	if srv.Gate.Allow, err = peer.ParsePrefixes(opts.allow); err != nil {
+		return usageErrorf("--allow %v", err)
+	}
+	if srv.Gate.Deny, err = peer.ParsePrefixes(opts.deny); err != nil {
+		return usageErrorf("--deny %v", err)
+	}
+	if srv.Gate.Filters() && ep.IsUnix() {
 		return usageErrorf("listen %s: --allow and --deny filter IP addresses; a Unix socket's peers have none", addr)
+	}
+	if d := opts.dump.dumper(stdio.Err); d != nil {
+		numbered := opts.keep || opts.broker
+		srv.WrapConn = func(n int64, c net.Conn) net.Conn {
+			id := ""
+			if numbered {
+				id = fmt.Sprintf("#%d", n)
+			}
+			return d.Conn(c, id)
+		}
 	}
 
 	ln, err := openListener(ctx, ep, opts)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
 	fmt.Fprintf(stdio.Err, "sockit: listening on %s\n", endpoint.FromAddr(ep.Network, ln.Addr()))
 	reportCertificate(stdio.Err, ln)
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-
-	s := &listenServer{ctx: ctx, ln: ln, opts: opts, gate: gate, stdio: stdio, argv: argv,
-		lines: ep.Type() != socket.Stream, datagram: ep.Type() == socket.Datagram, idle: opts.idle, stopping: make(chan struct{}), dumper: opts.dump.dumper(stdio.Err)}
-	if ep.Type() == socket.Datagram && s.idle <= 0 {
-		s.idle = session.DefaultIdle
+	idle := opts.idle // as the status lines say it
+	if ep.Type() == socket.Datagram && idle <= 0 {
+		idle = session.DefaultIdle
 	}
-	switch {
-	case argv != nil:
-		err = s.serveExec()
-	case opts.broker:
-		err = s.serveBroker()
-	case opts.keep:
-		err = s.serveMany()
-	default:
-		err = s.serveOne()
-	}
-	if ctx.Err() != nil && (err == nil || errors.Is(err, net.ErrClosed)) {
-		return nil // interrupted by the user
-	}
-	return err
+	r := &listenReport{ctx: ctx, opts: opts, stdio: stdio, idle: idle,
+		program: argv != nil, many: opts.keep || opts.broker}
+	srv.Report = r.event
+	return srv.Serve(ctx, ln)
 }
 
 // openListener opens ep's stream listener, or a session listener over its
 // datagram socket.
-func openListener(ctx context.Context, ep endpoint.Endpoint, opts listenOptions) (listener, error) {
+func openListener(ctx context.Context, ep endpoint.Endpoint, opts listenOptions) (net.Listener, error) {
 	if ep.Type() != socket.Datagram {
 		return ep.Listen(ctx)
 	}
@@ -231,538 +234,104 @@ func openListener(ctx context.Context, ep endpoint.Endpoint, opts listenOptions)
 	return session.Listen(pc, cfg), nil
 }
 
-// listenServer serves the peers of one listen run.
-type listenServer struct {
-	ctx      context.Context
-	ln       listener
-	opts     listenOptions
-	gate     *peerGate
-	stdio    IO
-	argv     []string
-	lines    bool          // datagrams or records: standard input goes line by line
-	datagram bool          // the peers are sessions of a datagram socket
-	idle     time.Duration // the idle timeout in force, for status lines
-
-	stopping chan struct{} // closed when serveEach stops accepting
-	dumper   *dump.Dumper  // -x, --text; nil without
-	n        atomic.Int64
-	errMu    sync.Mutex // serialises lines on standard error
+// listenReport prints what listen's server reports: under -v each peer's
+// 5-tuple and status line; always the peers it could not serve and, when
+// listen goes on serving others, their errors.
+type listenReport struct {
+	ctx     context.Context
+	opts    listenOptions
+	stdio   IO
+	idle    time.Duration // the idle timeout in force, for status lines
+	program bool          // peers are joined to a program
+	many    bool          // several peers are served: -k or --broker
+	mu      sync.Mutex    // serialises lines on standard error
 }
 
 // logf prints one line on standard error.
-func (s *listenServer) logf(format string, args ...any) {
-	s.errMu.Lock()
-	defer s.errMu.Unlock()
-	fmt.Fprintf(s.stdio.Err, "sockit: "+format+"\n", args...)
+func (r *listenReport) logf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.stdio.Err, "sockit: "+format+"\n", args...)
 }
 
-// accept returns the next peer the gate lets in, numbered from 1, with
-// the idle timeout applied; it closes and reports the others. The caller
-// reports the peer (logAccepted) once it is ready for it.
-func (s *listenServer) accept() (int64, net.Conn, func() bool, error) {
-	for {
-		c, err := s.ln.Accept()
-		if err != nil {
-			return 0, nil, nil, err
+func (r *listenReport) event(e peer.Event) {
+	switch e.Kind {
+	case peer.Refused:
+		full := errors.Is(e.Err, peer.ErrFull)
+		if r.opts.verbose || full { // a full server is news; a filtered scanner is not
+			r.logf("#%d refused %s: %s", e.Peer, peerName(e.Addr), r.refusal(e.Err))
 		}
-		n := s.n.Add(1)
-		if why, full := s.gate.admit(c.RemoteAddr()); why != "" {
-			c.Close()
-			if s.opts.verbose || full { // a full server is news; a filtered scanner is not
-				s.logf("#%d refused %s: %s", n, peerName(c), why)
-			}
-			continue
+	case peer.Accepted:
+		if r.opts.verbose {
+			r.logf("#%d accepted %s", e.Peer, endpoint.TupleOf(e.Conn))
 		}
-		idled := func() bool { return false }
-		if sc, ok := c.(*session.Conn); ok { // sessions time out on their own
-			idled = sc.Idled
-		} else if s.opts.idle > 0 {
-			ic := relay.CloseWhenIdle(c, s.opts.idle)
-			c, idled = ic, ic.Idled
+	case peer.Failed:
+		r.logf("#%d %v", e.Peer, errorLine(e.Err))
+	case peer.Done:
+		// With one peer, its error is also listen's, printed as it exits.
+		keepsServing := r.many || (r.program && r.opts.keep)
+		switch {
+		case r.opts.verbose:
+			r.logf("#%d %s", e.Peer, r.status(e))
+		case keepsServing && e.Err != nil:
+			r.logf("#%d %v", e.Peer, errorLine(e.Err))
 		}
-		if s.dumper != nil {
-			id := ""
-			if s.opts.keep || s.opts.broker {
-				id = fmt.Sprintf("#%d", n)
-			}
-			c = s.dumper.Conn(c, id)
-		}
-		return n, c, idled, nil
 	}
 }
 
-// acceptOne accepts peers until one is let in and completes its TLS
-// handshake, if there is one; a failed handshake is reported and the next
-// peer accepted.
-func (s *listenServer) acceptOne() (int64, net.Conn, func() bool, error) {
-	for {
-		n, c, idled, err := s.accept()
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		s.logAccepted(n, c)
-		if err := handshake(s.ctx, c); err != nil {
-			c.Close()
-			s.gate.leave()
-			s.logf("#%d %v", n, errorLine(err))
-			continue
-		}
-		return n, c, idled, nil
-	}
-}
-
-// logAccepted reports peer #n under -v.
-func (s *listenServer) logAccepted(n int64, c net.Conn) {
-	if s.opts.verbose {
-		s.logf("#%d accepted %s", n, endpoint.TupleOf(c))
-	}
-}
-
-func peerName(c net.Conn) string {
-	if a := c.RemoteAddr(); a != nil && a.String() != "" {
-		return a.String()
-	}
-	return "an unnamed peer"
-}
-
-// why is the status for a peer closed here: idle, interrupted, or "".
-func (s *listenServer) why(idled func() bool) string {
-	return interruptedOrIdle(s.ctx, idled(), s.idle)
-}
-
-// serveOne joins the first peer let in, and through the TLS handshake if
-// there is one, to standard input and output.
-func (s *listenServer) serveOne() error {
-	n, c, idled, err := s.acceptOne()
-	if err != nil {
-		return err
-	}
-	if !s.datagram {
-		s.ln.Close() // one peer: the others are refused by the kernel
-	}
-	defer s.gate.leave()
-	defer c.Close()
-	stop := context.AfterFunc(s.ctx, func() { c.Close() })
-	defer stop()
-	rules := s.opts.rules
-	rules.lines = s.lines
-	rules.sessionEnds = s.datagram
-	var counts byteCounts
-	end, err := joinPeer(c, s.stdio, rules, &counts)
-	if s.opts.verbose {
-		why := ""
-		if end == closedHere || idled() { // a datagram session's end is its idling
-			why = s.why(idled)
-		}
-		if err != nil {
-			why = "error: " + errorLine(err)
-		}
-		s.logf("#%d %s", n, statusLine(&counts, end, why))
-	}
-	return err
-}
-
-// serve serves one peer and returns its -v status line and its error.
-type serve func() (status string, err error)
-
-// serveEach accepts peers until the listener closes. For each, in a
-// goroutine of its own, it completes the TLS handshake if there is one,
-// calls join, which makes the peer ready to be served (a member of a hub,
-// say), and runs the serve that join returns; when that
-// returns, the peer is closed and counted out before its status is
-// printed, so that a client that has read the status may come back. Then
-// serveEach closes the connections still open, waits for their serve to
-// return, and returns the error that stopped accepting.
-func (s *listenServer) serveEach(join func(n int64, c net.Conn, idled func() bool) serve) error {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		open = map[net.Conn]bool{}
-	)
-	var err error
-	for {
-		n, c, idled, aerr := s.accept()
-		if aerr != nil {
-			err = aerr
-			break
-		}
-		mu.Lock()
-		open[c] = true
-		mu.Unlock()
-		wg.Go(func() {
-			var status string
-			err := handshake(s.ctx, c)
-			if err == nil {
-				serve := join(n, c, idled)
-				s.logAccepted(n, c)
-				status, err = serve()
-			}
-			c.Close()
-			mu.Lock()
-			delete(open, c)
-			mu.Unlock()
-			s.gate.leave()
-			s.report(n, status, err)
-		})
-	}
-	close(s.stopping)
-	mu.Lock()
-	for c := range open {
-		c.Close()
-	}
-	mu.Unlock()
-	wg.Wait()
-	return err
-}
-
-// report prints a served peer's status under -v, and its error always.
-func (s *listenServer) report(n int64, status string, err error) {
+// refusal says why the gate refused a peer, in the flags' words.
+func (r *listenReport) refusal(err error) string {
 	switch {
-	case s.opts.verbose && status != "":
-		s.logf("#%d %s", n, status)
-	case err != nil:
-		s.logf("#%d %v", n, errorLine(err))
+	case errors.Is(err, peer.ErrNotAllowed):
+		return "not in --allow"
+	case errors.Is(err, peer.ErrDenied):
+		return "in --deny"
+	case errors.Is(err, peer.ErrFull):
+		return fmt.Sprintf("%d peers are being served already (--max-conns)", r.opts.maxConns)
 	}
+	return err.Error()
 }
 
-// serveExec joins each peer to its own run of the program.
-func (s *listenServer) serveExec() error {
-	pairing := func(n int64, c net.Conn, idled func() bool) serve {
-		return func() (string, error) {
-			env := []string{"SOCKIT_PEER_ADDR=" + peerAddr(c), "SOCKIT_LOCAL_ADDR=" + c.LocalAddr().String()}
-			prog, err := relay.Start(s.ctx, s.argv, env, s.stdio.Err)
-			if err != nil {
-				return "", err
-			}
-			peer := c.(relay.Conn)
-			if s.datagram {
-				peer = relay.Lines(peer) // a datagram per line the program writes
-			}
-			st, err := relay.Join(s.ctx, peer, prog)
-			why := s.why(idled)
-			switch {
-			case s.ctx.Err() != nil || idled():
-				err = nil
-			case peerLeft(err):
-				why, err = "the peer left while the program was still writing", nil
-			}
-			return execStatus(st, err, why), err
-		}
+// status is the -v line for a peer that has been served.
+func (r *listenReport) status(e peer.Event) string {
+	res := e.Result
+	why := ""
+	if res.Ending == peer.Closed || res.Idled { // a datagram session's end is its idling
+		why = interruptedOrIdle(r.ctx, res.Idled, r.idle)
 	}
-	if s.opts.keep {
-		return s.serveEach(pairing)
+	switch {
+	case r.program:
+		return programStatus(res, e.Err, why)
+	case r.many && why != "": // idle or interrupted
+	case e.Err != nil:
+		why = "error: " + errorLine(e.Err)
+	case r.many:
+		why = "the peer closed"
 	}
-	n, c, idled, err := s.acceptOne()
-	if err != nil {
-		return err
-	}
-	status, err := pairing(n, c, idled)()
-	c.Close()
-	s.gate.leave()
-	if s.opts.verbose {
-		s.logf("#%d %s", n, status)
-	}
-	return err
+	return statusLine(res, why)
 }
 
-// peerLeft reports whether err says only that the peer went away while
-// bytes were still being sent to it: no failure of this side.
-func peerLeft(err error) bool {
-	var de *relay.DirectionError
-	return errors.As(err, &de) && de.From == relay.B &&
-		(errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET))
-}
-
-// execStatus is the -v line for a peer joined to a program.
-func execStatus(st relay.Stats, err error, why string) string {
-	line := fmt.Sprintf("%d bytes from the peer to the program, %d bytes back; ", st.AToB, st.BToA)
+// programStatus is the -v line for a peer joined to a program.
+func programStatus(res peer.Result, err error, why string) string {
+	line := fmt.Sprintf("%d bytes from the peer to the program, %d bytes back; ", res.Received, res.Sent)
 	switch {
 	case why != "":
 		return line + why
 	case err != nil:
 		return line + "error: " + errorLine(err)
-	case st.FirstEnd == relay.A:
+	case res.Ending == peer.PeerLeft:
+		return line + "the peer left while the program was still writing"
+	case res.Ending == peer.PeerFirst:
 		return line + "the peer ended first, then the program"
-	case st.FirstEnd == relay.B:
+	case res.Ending == peer.ProgramFirst:
 		return line + "the program ended first, then the peer"
 	}
 	return line + "closed"
 }
 
-// peerAddr is the peer's address for a program's environment.
-func peerAddr(c net.Conn) string {
-	if a := c.RemoteAddr(); a != nil {
+func peerName(a net.Addr) string {
+	if a != nil && a.String() != "" {
 		return a.String()
 	}
-	return ""
-}
-
-// pumpStatus is the -v line for a peer of -k or --broker, which ends when
-// the peer does.
-func (s *listenServer) pumpStatus(counts *byteCounts, err error, idled func() bool) string {
-	why := "the peer closed"
-	if err != nil {
-		why = "error: " + errorLine(err)
-	}
-	if w := s.why(idled); w != "" {
-		why = w
-	}
-	return statusLine(counts, closedHere, why)
-}
-
-// serveBroker relays what each peer sends to every other.
-func (s *listenServer) serveBroker() error {
-	hub := &relay.Hub{Broker: true}
-	defer hub.Close()
-	return s.serveEach(func(n int64, c net.Conn, idled func() bool) serve {
-		var counts byteCounts
-		m := hub.Add(countingWriter{c, &counts.sent}, false, func(error) { c.Close() })
-		return func() (string, error) {
-			received, err := pump(c, m.Send)
-			c.Close() // the peer has ended: so has its connection
-			m.Leave()
-			counts.received.Store(received)
-			return s.pumpStatus(&counts, err, idled), err
-		}
-	})
-}
-
-// pump reads c until it ends and hands each chunk to send; it returns the
-// bytes read and the error that ended it, if not end-of-file or close.
-func pump(c net.Conn, send func([]byte)) (int64, error) {
-	buf := make([]byte, maxLine)
-	var total int64
-	for {
-		n, err := c.Read(buf)
-		if n > 0 {
-			total += int64(n)
-			send(buf[:n])
-		}
-		if err == io.EOF {
-			return total, nil
-		}
-		if err != nil {
-			return total, notClosed(err)
-		}
-	}
-}
-
-// serveMany joins every peer to standard input and output at once.
-func (s *listenServer) serveMany() error {
-	hub := &relay.Hub{}
-	defer hub.Close()
-	out := hub.Add(s.stdio.Out, true, nil)
-	rules := s.opts.rules
-
-	// The members joined to standard input; at its end each gets its write
-	// side shut down after its last chunk, and so does each that joins
-	// after it.
-	var (
-		mu         sync.Mutex
-		members    = map[net.Conn]*relay.Member{}
-		inputEnded bool
-		endOfInput = make(chan struct{}) // closed when inputEnded is set
-	)
-	endFor := func(c net.Conn, m *relay.Member) {
-		if !rules.noShutdown {
-			m.After(func() { closeWrite(c) })
-		}
-	}
-	inputDone := make(chan error, 1)
-	if !rules.recvOnly {
-		go func() {
-			err := readInput(s.stdio.In, s.lines, out.Send)
-			mu.Lock()
-			inputEnded = true
-			for c, m := range members {
-				endFor(c, m)
-			}
-			mu.Unlock()
-			close(endOfInput)
-			inputDone <- err
-		}()
-	}
-	acceptDone := make(chan error, 1)
-	go func() {
-		acceptDone <- s.serveEach(func(n int64, c net.Conn, idled func() bool) serve {
-			var counts byteCounts
-			m := hub.Add(countingWriter{c, &counts.sent}, false, func(error) { c.Close() })
-			mu.Lock()
-			members[c] = m
-			if inputEnded {
-				endFor(c, m)
-			}
-			mu.Unlock()
-			return func() (string, error) {
-				send := m.Send // to the center: standard output
-				if rules.sendOnly {
-					send = func([]byte) {}
-				}
-				received, err := pump(c, send)
-				if err == nil && !rules.recvOnly && !isTerminal(s.stdio.In) {
-					// The peer may only have shut down its write side:
-					// it gets standard input to the end (join.go's rule).
-					select {
-					case <-endOfInput:
-						m.Flush()
-					case <-m.Done():
-					case <-s.stopping:
-					}
-				}
-				c.Close() // both ways have ended: so has the connection
-				m.Leave()
-				mu.Lock()
-				delete(members, c)
-				mu.Unlock()
-				counts.received.Store(received)
-				return s.pumpStatus(&counts, err, idled), err
-			}
-		})
-	}()
-	var quit <-chan time.Time
-	for {
-		select {
-		case err := <-acceptDone:
-			return err
-		case err := <-inputDone:
-			if err != nil {
-				s.ln.Close()
-				<-acceptDone
-				return err
-			}
-			if rules.quit >= 0 {
-				t := time.NewTimer(rules.quit)
-				defer t.Stop()
-				quit = t.C
-			}
-		case <-quit:
-			s.ln.Close()
-			return notClosed(<-acceptDone)
-		}
-	}
-}
-
-// readInput reads in until it ends, handing send each chunk, or each line
-// when lines is set.
-func readInput(in io.Reader, lines bool, send func([]byte)) error {
-	if lines {
-		_, err := forEachLine(in, func(line []byte) error { send(line); return nil })
-		return err
-	}
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := in.Read(buf)
-		if n > 0 {
-			send(buf[:n])
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// countingWriter counts the bytes written through it.
-type countingWriter struct {
-	w io.Writer
-	n *atomic.Int64
-}
-
-func (c countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// peerGate applies --allow, --deny and --max-conns.
-type peerGate struct {
-	allow, deny []netip.Prefix
-	max         int
-	open        atomic.Int64
-}
-
-func newPeerGate(allow, deny []string, max int) (*peerGate, error) {
-	if max < 1 {
-		return nil, usageErrorf("--max-conns %d: at least 1 peer must be served", max)
-	}
-	g := &peerGate{max: max}
-	var err error
-	if g.allow, err = parsePrefixes("--allow", allow); err != nil {
-		return nil, err
-	}
-	if g.deny, err = parsePrefixes("--deny", deny); err != nil {
-		return nil, err
-	}
-	return g, nil
-}
-
-func parsePrefixes(flag string, list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, s := range list {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			a, aerr := netip.ParseAddr(s)
-			if aerr != nil {
-				return nil, usageErrorf("%s %q: not an IP address or CIDR prefix like 192.0.2.0/24", flag, s)
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		if p.Addr().Is4In6() && p.Bits() >= 96 { // peers' addresses are compared unmapped
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
-}
-
-func (g *peerGate) filters() bool { return len(g.allow) > 0 || len(g.deny) > 0 }
-
-// admit says why a peer at a is refused, or "" and counts it in; full
-// says the refusal is for --max-conns.
-func (g *peerGate) admit(a net.Addr) (why string, full bool) {
-	if g.filters() {
-		ip := addrIP(a)
-		if !ip.IsValid() {
-			return "its address is not an IP address", false
-		}
-		if len(g.allow) > 0 && !matchAny(g.allow, ip) {
-			return "not in --allow", false
-		}
-		if matchAny(g.deny, ip) {
-			return "in --deny", false
-		}
-	}
-	if g.open.Add(1) > int64(g.max) {
-		g.open.Add(-1)
-		return fmt.Sprintf("%d peers are being served already (--max-conns)", g.max), true
-	}
-	return "", false
-}
-
-// leave counts a peer out.
-func (g *peerGate) leave() { g.open.Add(-1) }
-
-func addrIP(a net.Addr) netip.Addr {
-	var ip net.IP
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		ip = a.IP
-	case *net.UDPAddr:
-		ip = a.IP
-	default:
-		return netip.Addr{}
-	}
-	addr, _ := netip.AddrFromSlice(ip)
-	return addr.Unmap()
-}
-
-func matchAny(ps []netip.Prefix, ip netip.Addr) bool {
-	for _, p := range ps {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return "an unnamed peer"
 }

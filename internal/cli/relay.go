@@ -110,7 +110,7 @@ func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, erro
 	case endpoint.Exec:
 		var env []string
 		if c, ok := peer.(net.Conn); ok {
-			env = []string{"SOCKIT_PEER_ADDR=" + peerAddr(c), "SOCKIT_LOCAL_ADDR=" + c.LocalAddr().String()}
+			env = []string{"SOCKIT_PEER_ADDR=" + addrString(c.RemoteAddr()), "SOCKIT_LOCAL_ADDR=" + c.LocalAddr().String()}
 		}
 		return relay.Start(ctx, s.ep.Command(), env, s.stdio.Err)
 	case endpoint.Stdio:
@@ -355,4 +355,12 @@ func relayStatus(st relay.Stats, err error) string {
 		return line + "; " + string(st.FirstEnd) + " ended first, then both"
 	}
 	return line
+}
+
+// addrString is a for a program's environment: "" if there is none.
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }

@@ -83,24 +83,14 @@ func reportCertificate(w io.Writer, ln net.Listener) {
 		endpoint.CertificateNames(tl.Certificate), how, endpoint.Fingerprint(tl.Certificate))
 }
 
-// handshake completes the TLS handshake of an accepted connection, if c
-// is one, within handshakeTimeout.
-func handshake(ctx context.Context, c any) error {
-	for {
-		w, ok := c.(interface{ NetConn() net.Conn }) // a wrapper: idle, dump
-		if _, isTLS := c.(*tls.Conn); isTLS || !ok {
-			break
-		}
-		c = w.NetConn()
-	}
-	tc, ok := c.(*tls.Conn)
+// handshake completes the TLS handshake of a relay side, if it is a TLS
+// connection, within handshakeTimeout.
+func handshake(ctx context.Context, side any) error {
+	c, ok := side.(net.Conn)
 	if !ok {
-		return nil
+		return nil // a program, a file, standard input and output
 	}
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
-		return fmt.Errorf("tls handshake with %s: %w", tc.RemoteAddr(), err)
-	}
-	return nil
+	return endpoint.Handshake(ctx, c)
 }

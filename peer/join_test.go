@@ -1,0 +1,410 @@
+package peer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/internal/testnet"
+	"github.com/sockit/sockit/peer"
+)
+
+// syncBuffer is an Output a test may read while the join writes it.
+type syncBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	note chan struct{} // signalled on each write
+}
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{note: make(chan struct{}, 1)} }
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, err := b.buf.Write(p)
+	select {
+	case b.note <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor waits until the buffer holds want, within the test's context.
+func (b *syncBuffer) waitFor(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	for !strings.Contains(b.String(), want) {
+		select {
+		case <-b.note:
+		case <-ctx.Done():
+			t.Fatalf("output %q never held %q", b.String(), want)
+		}
+	}
+}
+
+// pair returns both ends of a connection over network ("tcp", "unix").
+func pair(t *testing.T, network string) (ours, theirs net.Conn) {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if network == "unix" {
+		addr = filepath.Join(testnet.SocketDir(t), "s")
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	ours, err = net.Dial(network, ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs = <-accepted
+	if theirs == nil {
+		t.Fatal("accept failed")
+	}
+	deadline := time.Now().Add(testnet.Timeout)
+	theirs.SetDeadline(deadline)
+	t.Cleanup(func() { ours.Close(); theirs.Close() })
+	return ours, theirs
+}
+
+func closeWrite(t *testing.T, c net.Conn) {
+	t.Helper()
+	if err := peer.CloseWrite(c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestJoinRule runs each clause of the rule over TCP and Unix streams,
+// with a peer the test plays by hand.
+func TestJoinRule(t *testing.T) {
+	type result struct {
+		ending     peer.Ending
+		sent, recv int64
+		idled      bool
+	}
+	cases := []struct {
+		name string
+		join peer.Join
+		// input, if not nil, is written into the join's input pipe by the
+		// test (which then closes it) after the peer has played its part.
+		input *string
+		// play is the peer; it returns what it read.
+		play func(t *testing.T, c net.Conn, out *syncBuffer, input *io.PipeWriter) string
+		want result
+		// or is another ending as right as want's: where the test cannot
+		// know which of two events the join saw first.
+		or   peer.Ending
+		read string // what the peer must have read
+		out  string // what the output must hold
+	}{
+		{
+			name: "input ends first, then the peer closes",
+			play: func(t *testing.T, c net.Conn, _ *syncBuffer, in *io.PipeWriter) string {
+				io.WriteString(in, "hello")
+				in.Close()
+				got, _ := io.ReadAll(c) // ends at the join's shutdown
+				io.WriteString(c, "bye")
+				c.Close()
+				return string(got)
+			},
+			want: result{ending: peer.InputFirst, sent: 5, recv: 3},
+			read: "hello", out: "bye",
+		},
+		{
+			name: "the peer ends first and still gets the rest of the input",
+			play: func(t *testing.T, c net.Conn, out *syncBuffer, in *io.PipeWriter) string {
+				io.WriteString(c, "bye")
+				closeWrite(t, c)
+				out.waitFor(t, testnet.Context(t), "bye")
+				io.WriteString(in, "still delivered")
+				in.Close()
+				got, _ := io.ReadAll(c)
+				return string(got)
+			},
+			want: result{ending: peer.PeerFirst, sent: 15, recv: 3},
+			// The peer's end-of-file is almost always read before the
+			// input ends; which was first cannot be seen from outside,
+			// and the bytes must be the same either way.
+			or:   peer.InputFirst,
+			read: "still delivered", out: "bye",
+		},
+		{
+			name: "StopWithPeer ends with the peer, the input still open",
+			join: peer.Join{StopWithPeer: true},
+			play: func(t *testing.T, c net.Conn, _ *syncBuffer, _ *io.PipeWriter) string {
+				io.WriteString(c, "bye")
+				c.Close()
+				return ""
+			},
+			want: result{ending: peer.PeerClosed, recv: 3},
+			out:  "bye",
+		},
+		{
+			name: "NoShutdown keeps the write side open",
+			join: peer.Join{NoShutdown: true},
+			play: func(t *testing.T, c net.Conn, _ *syncBuffer, in *io.PipeWriter) string {
+				io.WriteString(in, "x")
+				in.Close()
+				buf := make([]byte, 8)
+				n, err := io.ReadAtLeast(c, buf, 1)
+				if err != nil {
+					t.Errorf("read: %v", err)
+				}
+				// No end-of-file follows.
+				c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+				if m, err := c.Read(buf[n:]); !errors.Is(err, syscall.EAGAIN) && !isTimeout(err) {
+					t.Errorf("read after the input ended: %q, %v; want nothing", buf[n:n+m], err)
+				}
+				c.Close()
+				return string(buf[:n])
+			},
+			want: result{ending: peer.InputFirst, sent: 1},
+			read: "x",
+		},
+		{
+			name: "QuitAfter stops waiting for a peer that never closes",
+			join: peer.Join{QuitAfter: 50 * time.Millisecond},
+			play: func(t *testing.T, c net.Conn, _ *syncBuffer, in *io.PipeWriter) string {
+				io.WriteString(in, "x")
+				in.Close()
+				got, _ := io.ReadAll(c) // the join's shutdown, then its close
+				return string(got)
+			},
+			want: result{ending: peer.QuitAfterInput, sent: 1},
+			read: "x",
+		},
+		{
+			name: "a negative QuitAfter ends when the input does",
+			join: peer.Join{QuitAfter: -1},
+			play: func(t *testing.T, c net.Conn, _ *syncBuffer, in *io.PipeWriter) string {
+				in.Close()
+				got, _ := io.ReadAll(c)
+				return string(got)
+			},
+			want: result{ending: peer.QuitAfterInput},
+		},
+		{
+			name: "an idle timeout closes the connection",
+			join: peer.Join{Idle: 50 * time.Millisecond},
+			play: func(t *testing.T, c net.Conn, _ *syncBuffer, _ *io.PipeWriter) string {
+				got, _ := io.ReadAll(c) // ends when the join closes
+				return string(got)
+			},
+			want: result{ending: peer.Closed, idled: true},
+		},
+	}
+	for _, network := range []string{"tcp", "unix"} {
+		for _, tc := range cases {
+			t.Run(network+"/"+tc.name, func(t *testing.T) {
+				ours, theirs := pair(t, network)
+				pr, pw := io.Pipe()
+				defer pw.Close()
+				out := newSyncBuffer()
+				j := tc.join
+				j.Input, j.Output = pr, out
+				played := make(chan string, 1)
+				go func() { played <- tc.play(t, theirs, out, pw) }()
+				res, err := j.Run(testnet.Context(t), ours)
+				if err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+				pw.Close()
+				read := <-played
+				got := result{ending: res.Ending, sent: res.Sent, recv: res.Received, idled: res.Idled}
+				if tc.or != 0 && got.ending == tc.or {
+					got.ending = tc.want.ending
+				}
+				if got != tc.want {
+					t.Errorf("result %+v, want %+v", got, tc.want)
+				}
+				if read != tc.read {
+					t.Errorf("the peer read %q, want %q", read, tc.read)
+				}
+				if out.String() != tc.out {
+					t.Errorf("output %q, want %q", out, tc.out)
+				}
+			})
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestJoinOneWay covers a nil Input (receive only) and a nil Output (what
+// the peer sends is dropped).
+func TestJoinOneWay(t *testing.T) {
+	t.Run("receive only", func(t *testing.T) {
+		ours, theirs := pair(t, "tcp")
+		out := newSyncBuffer()
+		go func() {
+			io.WriteString(theirs, "data")
+			theirs.Close()
+		}()
+		res, err := (&peer.Join{Output: out}).Run(testnet.Context(t), ours)
+		if err != nil || res.Ending != peer.PeerClosed || out.String() != "data" {
+			t.Fatalf("Run = %+v, %v; output %q", res, err, out)
+		}
+	})
+	t.Run("send only", func(t *testing.T) {
+		ours, theirs := pair(t, "tcp")
+		got := make(chan string, 1)
+		go func() {
+			io.WriteString(theirs, "dropped")
+			b, _ := io.ReadAll(theirs)
+			theirs.Close()
+			got <- string(b)
+		}()
+		res, err := (&peer.Join{Input: strings.NewReader("sent")}).Run(testnet.Context(t), ours)
+		if err != nil || res.Ending != peer.InputFirst || res.Received != 7 {
+			t.Fatalf("Run = %+v, %v", res, err)
+		}
+		if s := <-got; s != "sent" {
+			t.Errorf("peer read %q", s)
+		}
+	})
+}
+
+// TestJoinCanceled: the end of ctx closes the connection and is no error.
+func TestJoinCanceled(t *testing.T) {
+	ours, theirs := pair(t, "tcp")
+	ctx, cancel := context.WithCancel(testnet.Context(t))
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	out := newSyncBuffer()
+	done := make(chan struct{})
+	var res peer.Result
+	var err error
+	go func() {
+		defer close(done)
+		res, err = (&peer.Join{Input: pr, Output: out}).Run(ctx, ours)
+	}()
+	io.WriteString(theirs, "hi")
+	out.waitFor(t, testnet.Context(t), "hi")
+	cancel()
+	<-done
+	if err != nil || res.Ending != peer.Closed || res.Received != 2 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+}
+
+// TestJoinOutputGone: an output whose reader has gone (EPIPE) ends the
+// join quietly.
+func TestJoinOutputGone(t *testing.T) {
+	ours, theirs := pair(t, "tcp")
+	go io.WriteString(theirs, "to nobody")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	res, err := (&peer.Join{Input: pr, Output: failingWriter{syscall.EPIPE}}).Run(testnet.Context(t), ours)
+	if err != nil || res.Ending != peer.Closed {
+		t.Fatalf("Run = %+v, %v; want Closed and no error", res, err)
+	}
+	// Any other write error is the join's error.
+	ours, theirs = pair(t, "tcp")
+	go io.WriteString(theirs, "to a full disk")
+	_, err = (&peer.Join{Input: pr, Output: failingWriter{syscall.ENOSPC}}).Run(testnet.Context(t), ours)
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Run error %v, want ENOSPC", err)
+	}
+}
+
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// udpEcho serves a UDP socket that answers each datagram with itself, or
+// answers nothing when silent; it returns the socket's address.
+func udpEcho(t *testing.T, silent bool) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if !silent {
+				pc.WriteTo(buf[:n], from)
+			}
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+// TestJoinDatagram: each line is one datagram, and the join ends when each
+// has had a reply, or when Linger passes without one.
+func TestJoinDatagram(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		silent  bool
+		ending  peer.Ending
+		replies int64
+		out     string
+	}{
+		{"every datagram answered", false, peer.AllReplied, 3, "one\ntwo\nthree"},
+		{"a silent peer", true, peer.LingerRanOut, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("udp", udpEcho(t, tc.silent))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := newSyncBuffer()
+			j := peer.Join{Input: strings.NewReader("one\ntwo\nthree"), Output: out, Datagram: true, Linger: 100 * time.Millisecond}
+			res, err := j.Run(testnet.Context(t), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Ending != tc.ending || res.Datagrams != 3 || res.Replies != tc.replies || res.Sent != 13 {
+				t.Errorf("result %+v", res)
+			}
+			if out.String() != tc.out {
+				t.Errorf("output %q, want %q", out, tc.out)
+			}
+		})
+	}
+}
+
+// TestSendLinesTooLarge: a datagram over UDP's limit is an error that says
+// the limit.
+func TestSendLinesTooLarge(t *testing.T) {
+	c, err := net.Dial("udp", udpEcho(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	line := strings.Repeat("x", 70000) + "\n"
+	n, err := peer.SendLines(c, strings.NewReader(line), nil)
+	if n != 0 || !errors.Is(err, syscall.EMSGSIZE) || !strings.Contains(err.Error(), "65,507 bytes") {
+		t.Fatalf("SendLines = %d, %v", n, err)
+	}
+	if _, err := peer.ForEachLine(strings.NewReader(strings.Repeat("x", peer.MaxMessage+1)), func([]byte) error { return nil }); err == nil {
+		t.Error("a line over MaxMessage was taken")
+	}
+}

@@ -275,7 +275,7 @@ func TestGateAdmit(t *testing.T) {
 		{tcp("203.0.113.1:1"), peer.ErrNotAllowed},
 		{tcp("[2001:db8::1]:1"), nil},
 		{tcp("[2001:db8::2]:1"), peer.ErrNotAllowed},
-		{tcp("198.51.100.9:1"), nil},        // a mapped prefix matches the plain address
+		{tcp("198.51.100.9:1"), nil},       // a mapped prefix matches the plain address
 		{tcp("[::ffff:192.0.2.8]:1"), nil}, // and a mapped address the plain prefix
 		{&net.UnixAddr{Name: "@x", Net: "unix"}, peer.ErrNotIP},
 	} {

@@ -306,14 +306,16 @@ func runOne(ctx context.Context, cfg bench.Config, opts benchOptions, stdio IO) 
 	if !opts.json {
 		fmt.Fprintln(stdio.Out, describeRun(cfg))
 	}
+	var progress *progressLine
 	if opts.progress {
+		progress = newProgressLine(stdio.Out)
 		cfg.Progress = func(p bench.Progress) {
-			fmt.Fprintf(stdio.Out, "\r\033[K  %5.1fs  %s messages  %s errors", p.Elapsed.Seconds(), bench.Count(p.Messages), bench.Count(p.Errors))
+			progress.Show("  %5.1fs  %s messages  %s errors", p.Elapsed.Seconds(), bench.Count(p.Messages), bench.Count(p.Errors))
 		}
 	}
 	res, err := bench.Run(ctx, cfg)
-	if opts.progress {
-		fmt.Fprint(stdio.Out, "\r\033[K")
+	if progress != nil {
+		progress.Clear()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bench %s: %w", cfg.Target, err)

@@ -91,8 +91,9 @@ func runScan(ctx context.Context, host, portList string, opts scanOptions, stdio
 			host, ip, bench.Count(int64(len(ports))), opts.concurrency, opts.timeout)
 	}
 	cfg := scan.Config{Network: network, Concurrency: opts.concurrency, Timeout: opts.timeout}
-	progress := isTerminal(stdio.Out) && !opts.json
-	if progress {
+	var progress *progressLine
+	if isTerminal(stdio.Out) && !opts.json {
+		progress = newProgressLine(stdio.Out)
 		var mu sync.Mutex
 		last := time.Now()
 		cfg.Progress = func(done int) {
@@ -100,15 +101,15 @@ func runScan(ctx context.Context, host, portList string, opts scanOptions, stdio
 			defer mu.Unlock()
 			if now := time.Now(); now.Sub(last) >= time.Second {
 				last = now
-				fmt.Fprintf(stdio.Out, "\r\033[K  %s of %s ports", bench.Count(int64(done)), bench.Count(int64(len(ports))))
+				progress.Show("  %s of %s ports", bench.Count(int64(done)), bench.Count(int64(len(ports))))
 			}
 		}
 	}
 	t0 := time.Now()
 	results := scan.Scan(ctx, ip, ports, cfg)
 	took := time.Since(t0)
-	if progress {
-		fmt.Fprint(stdio.Out, "\r\033[K")
+	if progress != nil {
+		progress.Clear()
 	}
 	counts := map[string]int{}
 	failed := 0

@@ -129,3 +129,29 @@ func TestBenchProgressOnTerminal(t *testing.T) {
 		t.Errorf("the table does not follow the cleared progress line: %q", after)
 	}
 }
+
+// TestProgressLineWidth: a progress line is cut to the terminal's width,
+// less one column, so that it never wraps.
+func TestProgressLineWidth(t *testing.T) {
+	_, slave := openPty(t)
+	if w := terminalWidth(slave); w != 0 {
+		t.Errorf("a new terminal's width = %d, want 0 (unset)", w)
+	}
+	ws := struct{ rows, cols, x, y uint16 }{rows: 24, cols: 30}
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, slave.Fd(), syscall.TIOCSWINSZ, uintptr(unsafe.Pointer(&ws))); errno != 0 {
+		t.Fatalf("set the window size: %v", errno)
+	}
+	if w := terminalWidth(slave); w != 30 {
+		t.Fatalf("terminalWidth = %d, want 30", w)
+	}
+	if w := terminalWidth(&bytes.Buffer{}); w != 0 {
+		t.Errorf("a buffer's width = %d", w)
+	}
+	var buf bytes.Buffer
+	p := &progressLine{w: &buf, width: 30}
+	p.Show("%s", strings.Repeat("x", 40))
+	p.Clear()
+	if want := "\r\x1b[K" + strings.Repeat("x", 29) + "\r\x1b[K"; buf.String() != want {
+		t.Errorf("wrote %q, want %q", buf.String(), want)
+	}
+}

@@ -30,6 +30,11 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	return reportError(stdio.Err, err)
 }
 
+// Command returns sockit's root command with every subcommand, reading and
+// writing stdio: for tools that document the commands (man pages, shell
+// completion), which walk its tree.
+func Command(stdio IO) *cobra.Command { return newRootCmd(stdio) }
+
 func newRootCmd(stdio IO) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "sockit",
@@ -84,5 +89,6 @@ Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address
 		newInfoCmd(stdio),
 		newVersionCmd(stdio),
 	)
+	addCompletions(root)
 	return root
 }

@@ -16,7 +16,7 @@ import (
 // testRun makes a ping-pong run whose latency has n values around
 // median nanoseconds with a long tail, and a ten-second series around
 // rate messages per second.
-func testRun(t *testing.T, label string, median int64, n int, rate float64) *Result {
+func testRun(t testing.TB, label string, median int64, n int, rate float64) *Result {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(uint64(median), uint64(n)))
 	h := newHistogram()

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -132,7 +133,7 @@ func WriteHTML(w io.Writer, runs []*Result) error {
 		}
 		page.Charts = append(page.Charts, pc)
 	}
-	if err := reportTemplate.Execute(w, page); err != nil {
+	if err := reportTemplate().Execute(w, page); err != nil {
 		return fmt.Errorf("bench: write report: %w", err)
 	}
 	return nil
@@ -234,7 +235,12 @@ func about(runs []*Result) string {
 	return strings.Join(parts, " ")
 }
 
-var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+// reportTemplate is parsed on first use, not in every sockit process.
+var reportTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Parse(reportHTML))
+})
+
+const reportHTML = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -284,4 +290,4 @@ svg { display: block; width: 100%; max-width: 60rem; height: auto; }
 {{- end}}
 </body>
 </html>
-`))
+`

@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -72,19 +73,21 @@ func reportError(w io.Writer, err error) int {
 // isCobraUsage recognises the errors cobra returns for an unknown command.
 func isCobraUsage(err error) bool {
 	return strings.HasPrefix(err.Error(), "unknown command ") || strings.HasPrefix(err.Error(), "unknown flag") ||
-		exclusiveFlags.MatchString(err.Error())
+		exclusiveFlags().MatchString(err.Error())
 }
 
 // exclusiveFlags matches cobra's error for flags marked mutually
 // exclusive, which errorLine says in fewer words.
-var exclusiveFlags = regexp.MustCompile(`^if any flags in the group \[.*\] are set none of the others can be; \[(.*)\] were all set$`)
+var exclusiveFlags = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^if any flags in the group \[.*\] are set none of the others can be; \[(.*)\] were all set$`)
+})
 
 // errorLine renders err on one line. The net package's errors name the
 // system call ("listen tcp 127.0.0.1:7777: bind: address already in use");
 // the line drops it, as the address and the reason say what happened.
 func errorLine(err error) string {
 	msg := err.Error()
-	if m := exclusiveFlags.FindStringSubmatch(msg); m != nil {
+	if m := exclusiveFlags().FindStringSubmatch(msg); m != nil {
 		return "flags --" + strings.Join(strings.Fields(m[1]), " and --") + " exclude each other"
 	}
 	var serr *os.SyscallError

@@ -107,6 +107,12 @@ func (n *Net) Host(name string) *Host {
 	// own, so that Link.Up restores the link as it was.
 	h.Sysctl(n.t, "net.ipv6.conf.all.keep_addr_on_down", "1")
 	h.Sysctl(n.t, "net.ipv6.conf.default.keep_addr_on_down", "1")
+	// No duplicate address detection on the interfaces made here, for
+	// link-local addresses too: until a link-local address has passed
+	// it, neighbour discovery on its link sends nothing, and the first
+	// IPv6 packets across a new link would be lost.
+	h.Sysctl(n.t, "net.ipv6.conf.all.accept_dad", "0")
+	h.Sysctl(n.t, "net.ipv6.conf.default.accept_dad", "0")
 	return h
 }
 

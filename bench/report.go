@@ -5,13 +5,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -97,13 +96,13 @@ func writePNG(path string, p *plot) (err error) {
 
 // inlineSVG draws p as an SVG element to put in an HTML page, with id and
 // a title for screen readers.
-func inlineSVG(p *plot, id, title string) (template.HTML, error) {
+func inlineSVG(p *plot, id, title string) (string, error) {
 	var buf bytes.Buffer
 	attrs := svgAttrs{{"id", id}, {"role", "img"}, {"aria-label", title}}
 	if err := writeSVG(&buf, p.draw(), attrs); err != nil {
 		return "", fmt.Errorf("bench: draw %s: %w", id, err)
 	}
-	return template.HTML(buf.String()), nil // writeSVG escapes the text it draws
+	return buf.String(), nil // writeSVG escapes the text it draws
 }
 
 // WriteHTML writes runs as one self-contained HTML page: a summary table
@@ -133,7 +132,7 @@ func WriteHTML(w io.Writer, runs []*Result) error {
 		}
 		page.Charts = append(page.Charts, pc)
 	}
-	if err := reportTemplate().Execute(w, page); err != nil {
+	if err := page.write(w); err != nil {
 		return fmt.Errorf("bench: write report: %w", err)
 	}
 	return nil
@@ -148,14 +147,14 @@ type reportPage struct {
 
 type pageChart struct {
 	ID, Title, Empty string
-	SVG              template.HTML // empty when the chart has nothing to show
+	SVG              string // markup, already escaped; empty when the chart has nothing to show
 }
 
 // reportRow is one run in the summary table, formatted.
 type reportRow struct {
 	Label, Mode, Conns, Size string
-	Swatch                   template.CSS // the run's line colour
-	Failure                  string       // set when the run failed
+	Color                    string // the run's line colour
+	Failure                  string // set when the run failed
 	Rate, MBPerSec           string
 	P50, P99, P999, Max      string
 	Errors                   string
@@ -167,7 +166,7 @@ func newReportRow(r *Result, i int) reportRow {
 		Mode:   string(r.Mode),
 		Conns:  Count(int64(r.Load.Conns)),
 		Size:   byteSize(r.Load.Size),
-		Swatch: template.CSS("background:" + runColor(i)),
+		Color:  runColor(i),
 		Errors: errorSummary(r.Errors),
 	}
 	if r.Failed() {
@@ -235,17 +234,15 @@ func about(runs []*Result) string {
 	return strings.Join(parts, " ")
 }
 
-// reportTemplate is parsed on first use, not in every sockit process.
-var reportTemplate = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("report").Parse(reportHTML))
-})
-
-const reportHTML = `<!DOCTYPE html>
+// reportHead is the page up to its title; reportStyle follows the title.
+const reportHead = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
+<title>`
+
+const reportStyle = `</title>
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", Arial, sans-serif; color: #222; margin: 2rem auto; max-width: 70rem; padding: 0 1rem; line-height: 1.4; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
@@ -265,29 +262,44 @@ svg { display: block; width: 100%; max-width: 60rem; height: auto; }
 </style>
 </head>
 <body>
-<h1>{{.Title}}</h1>
-<p class="about">{{.About}}</p>
-<table id="summary">
+`
+
+// write renders the page. Every string from a run (labels, targets,
+// failures) is escaped; the charts' SVG is markup writeSVG escaped.
+// html/template would do the same for 0.3 MB of every sockit binary: its
+// parser, its escaper and the reflection that runs a template.
+func (p *reportPage) write(w io.Writer) error {
+	b := bufio.NewWriter(w)
+	esc := html.EscapeString
+	b.WriteString(reportHead + esc(p.Title) + reportStyle)
+	fmt.Fprintf(b, "<h1>%s</h1>\n<p class=\"about\">%s</p>\n", esc(p.Title), esc(p.About))
+	b.WriteString(`<table id="summary">
 <thead>
 <tr><th class="text">run</th><th class="text">mode</th><th>conns</th><th>size</th><th>msgs/s</th><th>MB/s</th><th>p50</th><th>p99</th><th>p99.9</th><th>max</th><th class="text">errors</th></tr>
 </thead>
-<tbody>
-{{- range .Rows}}
-<tr><td class="text"><span class="swatch" style="{{.Swatch}}"></span>{{.Label}}</td><td class="text">{{.Mode}}</td><td>{{.Conns}}</td><td>{{.Size}}</td>
-{{- if .Failure}}<td class="failed" colspan="6">{{.Failure}}</td>
-{{- else}}<td>{{.Rate}}</td><td>{{.MBPerSec}}</td><td>{{.P50}}</td><td>{{.P99}}</td><td>{{.P999}}</td><td>{{.Max}}</td>
-{{- end}}<td class="text">{{.Errors}}</td></tr>
-{{- end}}
-</tbody>
-</table>
-<p class="note">Only verified echoes count. In connect mode msgs/s is connections per second and latency is the time to connect.</p>
-{{- range .Charts}}
-<h2>{{.Title}}</h2>
-{{if .SVG}}<figure>
-{{.SVG}}</figure>
-{{else}}<p id="{{.ID}}" class="empty">{{.Empty}}</p>
-{{end}}
-{{- end}}
-</body>
-</html>
-`
+<tbody>`)
+	for _, r := range p.Rows {
+		fmt.Fprintf(b, "\n<tr><td class=\"text\"><span class=\"swatch\" style=\"background:%s\"></span>%s</td><td class=\"text\">%s</td><td>%s</td><td>%s</td>",
+			esc(r.Color), esc(r.Label), esc(r.Mode), esc(r.Conns), esc(r.Size))
+		if r.Failure != "" {
+			fmt.Fprintf(b, "<td class=\"failed\" colspan=\"6\">%s</td>", esc(r.Failure))
+		} else {
+			for _, v := range []string{r.Rate, r.MBPerSec, r.P50, r.P99, r.P999, r.Max} {
+				fmt.Fprintf(b, "<td>%s</td>", esc(v))
+			}
+		}
+		fmt.Fprintf(b, "<td class=\"text\">%s</td></tr>", esc(r.Errors))
+	}
+	b.WriteString("\n</tbody>\n</table>\n" +
+		"<p class=\"note\">Only verified echoes count. In connect mode msgs/s is connections per second and latency is the time to connect.</p>")
+	for _, c := range p.Charts {
+		fmt.Fprintf(b, "\n<h2>%s</h2>\n", esc(c.Title))
+		if c.SVG != "" {
+			b.WriteString("<figure>\n" + c.SVG + "</figure>\n")
+		} else {
+			fmt.Fprintf(b, "<p id=\"%s\" class=\"empty\">%s</p>\n", esc(c.ID), esc(c.Empty))
+		}
+	}
+	b.WriteString("\n</body>\n</html>\n")
+	return b.Flush()
+}

@@ -114,9 +114,10 @@ func TestReportHTML(t *testing.T) {
 	tests := []struct {
 		name string
 		runs func(t *testing.T) []*Result
-		// want is text the page must have; inLatency and inThroughput
-		// must appear in those charts, and notInLatency must not.
-		want, inLatency, notInLatency, inThroughput []string
+		// want is text the page must have and notWant text it must not;
+		// inLatency and inThroughput must appear in those charts, and
+		// notInLatency must not.
+		want, notWant, inLatency, notInLatency, inThroughput []string
 		// latencyEmpty says the latency chart is a note, not an SVG.
 		latencyEmpty bool
 	}{{
@@ -142,6 +143,20 @@ func TestReportHTML(t *testing.T) {
 		want:         []string{"FAILED: conn 3: byte 17 came back 0x41, sent 0x42", "1 mismatch"},
 		inLatency:    []string{"evloop", "broken (FAILED)"},
 		inThroughput: []string{"evloop", "broken (FAILED)"},
+	}, {
+		name: "markup in a label and a failure is text",
+		runs: func(t *testing.T) []*Result {
+			r := failedRun(t)
+			r.Label = `<script>alert("a & b")</script>`
+			r.Target = `<b>'host'</b>:7`
+			r.Failure = "<i>peer</i> closed"
+			return []*Result{r}
+		},
+		want: []string{"&lt;script&gt;alert(&#34;a &amp; b&#34;)&lt;/script&gt;", "&lt;b&gt;&#39;host&#39;&lt;/b&gt;:7",
+			"FAILED: &lt;i&gt;peer&lt;/i&gt; closed"},
+		notWant:      []string{"<script>", "<b>", "<i>"},
+		inLatency:    []string{"&lt;script&gt;"},
+		inThroughput: []string{"&lt;script&gt;"},
 	}, {
 		name: "connect run left out of latency",
 		runs: func(t *testing.T) []*Result {
@@ -190,6 +205,11 @@ func TestReportHTML(t *testing.T) {
 			for _, s := range tt.want {
 				if !strings.Contains(page, s) {
 					t.Errorf("page lacks %q", s)
+				}
+			}
+			for _, s := range tt.notWant {
+				if strings.Contains(page, s) {
+					t.Errorf("page has %q", s)
 				}
 			}
 			// The page must fetch nothing: the only URLs in it name XML

@@ -6,9 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -73,22 +71,36 @@ func reportError(w io.Writer, err error) int {
 // isCobraUsage recognises the errors cobra returns for an unknown command.
 func isCobraUsage(err error) bool {
 	return strings.HasPrefix(err.Error(), "unknown command ") || strings.HasPrefix(err.Error(), "unknown flag") ||
-		exclusiveFlags().MatchString(err.Error())
+		exclusiveFlagNames(err.Error()) != ""
 }
 
-// exclusiveFlags matches cobra's error for flags marked mutually
-// exclusive, which errorLine says in fewer words.
-var exclusiveFlags = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^if any flags in the group \[.*\] are set none of the others can be; \[(.*)\] were all set$`)
-})
+// exclusiveFlagNames returns the flags named by cobra's error for flags
+// marked mutually exclusive ("if any flags in the group [a b] are set none
+// of the others can be; [a b] were all set"), "a b", which errorLine says
+// in fewer words; "" for any other message.
+func exclusiveFlagNames(msg string) string {
+	rest, ok := strings.CutPrefix(msg, "if any flags in the group [")
+	if !ok {
+		return ""
+	}
+	rest, ok = strings.CutSuffix(rest, "] were all set")
+	if !ok {
+		return ""
+	}
+	_, names, ok := strings.Cut(rest, "] are set none of the others can be; [")
+	if !ok {
+		return ""
+	}
+	return names
+}
 
 // errorLine renders err on one line. The net package's errors name the
 // system call ("listen tcp 127.0.0.1:7777: bind: address already in use");
 // the line drops it, as the address and the reason say what happened.
 func errorLine(err error) string {
 	msg := err.Error()
-	if m := exclusiveFlags().FindStringSubmatch(msg); m != nil {
-		return "flags --" + strings.Join(strings.Fields(m[1]), " and --") + " exclude each other"
+	if names := exclusiveFlagNames(msg); names != "" {
+		return "flags --" + strings.Join(strings.Fields(names), " and --") + " exclude each other"
 	}
 	var serr *os.SyscallError
 	var oerr *net.OpError

@@ -18,6 +18,11 @@
 // once. Datagram sockets are served as sessions (package session), one
 // per peer address.
 //
-// sockit connect and sockit listen are this package with flags and
-// output around it.
+// [Relay] joins two endpoints both ways, as socat does: one accepts, the
+// other is dialled, accepted, or opened (a program, a file, standard
+// input and output) for each connection, and the two are joined by
+// package relay's Join.
+//
+// sockit connect, listen and relay are this package with flags and output
+// around it.
 package peer

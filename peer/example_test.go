@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/peer"
 )
 
@@ -67,4 +68,36 @@ func ExampleServer() {
 	// one
 	// two
 	// serve: <nil>
+}
+
+// A Relay is sockit relay: here a port forwarded to a program, as
+// sockit relay -k tcp://127.0.0.1:0 exec:tr a-z A-Z. Report tells the
+// address the listener was given.
+func ExampleRelay() {
+	a, _ := endpoint.Parse("tcp://127.0.0.1:0")
+	b, _ := endpoint.Parse("exec:tr a-z A-Z")
+	listening := make(chan net.Addr, 1)
+	r := &peer.Relay{A: a, B: b, Keep: true, Report: func(e peer.RelayEvent) {
+		if e.Kind == peer.Listening {
+			listening <- e.Listener.Addr()
+		}
+	}}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- r.Run(ctx) }()
+
+	c, err := net.Dial("tcp", (<-listening).String())
+	if err != nil {
+		log.Fatal(err)
+	}
+	io.WriteString(c, "hello, relay\n")
+	c.(*net.TCPConn).CloseWrite() // tr reads end-of-file, and exits
+	reply, _ := io.ReadAll(c)
+	c.Close()
+	fmt.Print(string(reply))
+	stop()
+	fmt.Println("run:", <-done)
+	// Output:
+	// HELLO, RELAY
+	// run: <nil>
 }

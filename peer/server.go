@@ -292,7 +292,7 @@ func (r *run) serveEach(join func(n int64, c net.Conn, idled func() bool) serve)
 func (r *run) serveProgram() error {
 	pairing := func(n int64, c net.Conn, idled func() bool) serve {
 		return func() (Result, error) {
-			env := []string{"SOCKIT_PEER_ADDR=" + addrString(c.RemoteAddr()), "SOCKIT_LOCAL_ADDR=" + addrString(c.LocalAddr())}
+			env := programEnv(c)
 			prog, err := relay.Start(r.ctx, r.s.Program, env, r.s.ProgramStderr)
 			if err != nil {
 				return Result{}, err
@@ -345,6 +345,12 @@ func peerLeft(err error) bool {
 	var de *relay.DirectionError
 	return errors.As(err, &de) && de.From == relay.B &&
 		(errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET))
+}
+
+// programEnv is the environment a program serving c is told its
+// addresses in.
+func programEnv(c net.Conn) []string {
+	return []string{"SOCKIT_PEER_ADDR=" + addrString(c.RemoteAddr()), "SOCKIT_LOCAL_ADDR=" + addrString(c.LocalAddr())}
 }
 
 func addrString(a net.Addr) string {

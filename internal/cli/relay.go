@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sockit/sockit/dump"
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/peer"
 	"github.com/sockit/sockit/relay"
-	"github.com/sockit/sockit/session"
-	"github.com/sockit/sockit/socket"
 )
 
 type relayOptions struct {
@@ -90,227 +88,68 @@ a network error. With -k it keeps accepting until interrupted.`,
 	return cmd
 }
 
-// relaySide is one side of a relay: a listener to accept from, an
-// endpoint to dial, or a program, file or standard input and output to
-// open.
-type relaySide struct {
-	ep    endpoint.Endpoint
-	ln    net.Listener // nil: dial or open
-	stdio IO           // standard input and output for "-"; a program's standard error
-	idle  time.Duration
-}
-
-// isSocket reports whether the side is a socket, which can listen or dial.
-func (s *relaySide) isSocket() bool { return s.ep.Type() != 0 }
-
-// open connects this side once: accepts, dials, or starts the program,
-// telling it the addresses of peer, the other side's connection.
-func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, error) {
-	switch s.ep.Network {
-	case endpoint.Exec:
-		var env []string
-		if c, ok := peer.(net.Conn); ok {
-			env = []string{"SOCKIT_PEER_ADDR=" + addrString(c.RemoteAddr()), "SOCKIT_LOCAL_ADDR=" + c.LocalAddr().String()}
-		}
-		return relay.Start(ctx, s.ep.Command(), env, s.stdio.Err)
-	case endpoint.Stdio:
-		return relay.Stdio(s.stdio.In, s.stdio.Out), nil
-	case endpoint.File:
-		return relay.OpenFile(s.ep.Address)
-	}
-	var c net.Conn
-	var err error
-	if s.ln != nil {
-		c, err = s.ln.Accept()
-	} else {
-		c, err = s.ep.Dial(ctx)
-		if err == nil {
-			reportInsecure(s.stdio.Err, s.ep, c)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	_, session := c.(*session.Conn)
-	switch {
-	case s.ep.Type() == socket.Datagram && !session:
-		return relay.DatagramConn(c), nil
-	case s.idle > 0 && !session: // sessions time out on their own
-		c = relay.CloseWhenIdle(c, s.idle)
-	}
-	rc, ok := c.(relay.Conn)
-	if !ok {
-		c.Close()
-		return nil, fmt.Errorf("relay %s: %T cannot shut down its write side", s.ep, c)
-	}
-	return rc, nil
-}
-
-// listen opens the side's listener: a stream listener, or sessions over a
-// datagram socket.
-func (s *relaySide) listen(ctx context.Context) (net.Listener, error) {
-	if s.ep.Type() != socket.Datagram {
-		return s.ep.Listen(ctx)
-	}
-	pc, err := s.ep.ListenPacket(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return session.Listen(pc, session.Config{Idle: s.idle}), nil
-}
-
 func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) error {
-	var sides [2]*relaySide
-	var listen [2]bool
+	var eps [2]endpoint.Endpoint
 	for i, arg := range args { // every address is checked before any socket opens
 		ep, err := parseEndpoint(arg)
 		if err != nil {
 			return err
 		}
-		sides[i] = &relaySide{ep: ep, stdio: stdio, idle: opts.idle}
-		// The first address listens and the second dials; after a program,
-		// which can only be started, the second listens, and after a file
-		// or "-", which can only be opened, it dials.
-		listen[i] = i == 0 || sides[0].ep.Network == endpoint.Exec
-		switch ep.Options.Role {
-		case endpoint.RoleListen:
-			listen[i] = true
-		case endpoint.RoleDial:
-			listen[i] = false
-		}
-		if !sides[i].isSocket() {
-			listen[i] = false // opened, or started, for each pairing
-		}
+		eps[i] = ep
 	}
-	if !sides[0].isSocket() && !sides[1].isSocket() {
+	if err := opts.tls.apply("relay", &eps[0], &eps[1]); err != nil {
+		return err
+	}
+	r := &peer.Relay{A: eps[0], B: eps[1], Keep: opts.keep, Idle: opts.idle,
+		Stdin: stdio.In, Stdout: stdio.Out, Stderr: stdio.Err}
+	switch err := r.Check(); {
+	case errors.Is(err, peer.ErrNoSocket):
 		return usageErrorf("relay %s %s: one side at least must be a socket", args[0], args[1])
-	}
-	stdioUsed := sides[0].ep.Network == endpoint.Stdio || sides[1].ep.Network == endpoint.Stdio
-	if stdioUsed && opts.keep {
+	case errors.Is(err, peer.ErrKeepStdio):
 		return usageErrorf("relay -k: standard input and output (-) serve one pairing only")
+	case errors.Is(err, peer.ErrKeepWithoutListen):
+		return usageErrorf("relay -k: one side must listen, or relay would dial both forever")
+	case err != nil:
+		return err
 	}
 	// Listening lines go to standard output, unless "-" uses it for data.
 	notices := stdio.Out
-	if stdioUsed {
+	if eps[0].Network == endpoint.Stdio || eps[1].Network == endpoint.Stdio {
 		notices = stdio.Err
 	}
-	if err := opts.tls.apply("relay", &sides[0].ep, &sides[1].ep); err != nil {
-		return err
+	ep := func(side relay.Side) endpoint.Endpoint {
+		return map[relay.Side]endpoint.Endpoint{relay.A: eps[0], relay.B: eps[1]}[side]
 	}
-	if !listen[0] && !listen[1] && opts.keep {
-		return usageErrorf("relay -k: one side must listen, or relay would dial both forever")
-	}
-	for i, s := range sides {
-		if !listen[i] {
-			continue
-		}
-		ln, err := s.listen(ctx)
-		if err != nil {
-			return err
-		}
-		defer ln.Close()
-		s.ln = ln
-		fmt.Fprintf(notices, "listening on %s\n", endpoint.FromAddr(s.ep.Network, ln.Addr()))
-		reportCertificate(stdio.Err, ln)
-	}
-	a, b := sides[0], sides[1]
-	swapped := b.ln != nil && a.ln == nil
-	if swapped {
-		a, b = b, a // accept first, then dial or start
-	}
-	// Stop accepting when ctx ends; pairings in progress end with it too.
-	stop := context.AfterFunc(ctx, func() {
-		for _, s := range sides {
-			if s.ln != nil {
-				s.ln.Close()
+	if dumper := opts.dump.dumper(stdio.Err); dumper != nil {
+		r.Wrap = func(n int, a, b relay.Conn) (relay.Conn, relay.Conn) {
+			id := ""
+			if opts.keep {
+				id = fmt.Sprintf("#%d", n)
 			}
+			return dumpOne(dumper, id, a, b)
 		}
-	})
-	defer stop()
-
-	dumper := opts.dump.dumper(stdio.Err)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for n := 1; ; n++ {
-		ca, err := a.open(ctx, nil)
-		if err != nil {
-			return acceptError(ctx, err)
-		}
-		pairing := func() error {
-			if err := handshake(ctx, ca); err != nil {
-				ca.Close()
-				return err
-			}
-			cb, err := b.open(ctx, ca)
-			if err != nil {
-				ca.Close()
-				return acceptError(ctx, err)
-			}
+	}
+	r.Report = func(e peer.RelayEvent) {
+		switch e.Kind {
+		case peer.Listening:
+			fmt.Fprintf(notices, "listening on %s\n", endpoint.FromAddr(ep(e.Side).Network, e.Listener.Addr()))
+			reportCertificate(stdio.Err, e.Listener)
+		case peer.Dialled:
+			reportInsecure(stdio.Err, ep(e.Side), e.Conn)
+		case peer.Paired:
 			if opts.verbose {
-				first, second := describeSide(ca, a.ep), describeSide(cb, b.ep)
-				if swapped {
-					first, second = second, first
-				}
-				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s <-> %s\n", n, first, second)
+				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s <-> %s\n", e.N, describeSide(e.A, eps[0]), describeSide(e.B, eps[1]))
 			}
-			if err := handshake(ctx, cb); err != nil {
-				ca.Close()
-				cb.Close()
-				return err
+		case peer.Ended:
+			if opts.verbose && e.Joined {
+				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s\n", e.N, relayStatus(e.Stats, e.Err))
 			}
-			ca, cb = linesToDatagrams(ca, cb), linesToDatagrams(cb, ca)
-			if dumper != nil {
-				id := ""
-				if opts.keep {
-					id = fmt.Sprintf("#%d", n)
-				}
-				ca, cb = dumpOne(dumper, id, ca, cb)
+			if opts.keep && e.Err != nil && ctx.Err() == nil {
+				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %v\n", e.N, e.Err)
 			}
-			st, err := relay.Join(ctx, ca, cb)
-			if swapped { // report in the user's order
-				st.AToB, st.BToA = st.BToA, st.AToB
-				st.FirstEnd = map[relay.Side]relay.Side{relay.A: relay.B, relay.B: relay.A}[st.FirstEnd]
-			}
-			if opts.verbose {
-				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s\n", n, relayStatus(st, err))
-			}
-			if ctx.Err() != nil {
-				return nil // interrupted by the user
-			}
-			return err
-		}
-		switch {
-		case !opts.keep:
-			return pairing()
-		case b.ln != nil:
-			// Both sides listen: pair their connections one at a time.
-			if err := pairing(); err != nil {
-				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %v\n", n, err)
-			}
-		default:
-			wg.Go(func() {
-				if err := pairing(); err != nil {
-					fmt.Fprintf(stdio.Err, "sockit: relay #%d: %v\n", n, err)
-				}
-			})
-		}
-		if ctx.Err() != nil {
-			return nil
 		}
 	}
-}
-
-// linesToDatagrams is c, made to send a datagram per line if it is a
-// datagram socket and other is a program, whose output pipe keeps no
-// message boundaries.
-func linesToDatagrams(c, other relay.Conn) relay.Conn {
-	if _, program := other.(*relay.Program); !program {
-		return c
-	}
-	if nc, ok := c.(net.Conn); ok && (nc.LocalAddr().Network() == "udp" || nc.LocalAddr().Network() == "unixgram") {
-		return relay.Lines(c)
-	}
-	return c
+	return r.Run(ctx)
 }
 
 // dumpOne wraps the first of a and b that is a connection in d, so that
@@ -334,14 +173,6 @@ func describeSide(c relay.Conn, ep endpoint.Endpoint) string {
 	return ep.String()
 }
 
-// acceptError is err, or nil if it only says the user stopped relay.
-func acceptError(ctx context.Context, err error) error {
-	if ctx.Err() != nil && (errors.Is(err, net.ErrClosed) || errors.Is(err, context.Canceled)) {
-		return nil
-	}
-	return err
-}
-
 // relayStatus is the end-of-pairing line: bytes each way, who ended first,
 // why it ended.
 func relayStatus(st relay.Stats, err error) string {
@@ -355,12 +186,4 @@ func relayStatus(st relay.Stats, err error) string {
 		return line + "; " + string(st.FirstEnd) + " ended first, then both"
 	}
 	return line
-}
-
-// addrString is a for a program's environment: "" if there is none.
-func addrString(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	return a.String()
 }

@@ -1,21 +1,15 @@
 package cli
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sockit/sockit/endpoint"
 )
-
-// handshakeTimeout bounds the TLS handshake of an accepted connection, so
-// that a client that connects and says nothing is dropped.
-const handshakeTimeout = 10 * time.Second
 
 // tlsFlags are --ca and --insecure, for the tls:// addresses a command
 // dials.
@@ -81,16 +75,4 @@ func reportCertificate(w io.Writer, ln net.Listener) {
 	}
 	fmt.Fprintf(w, "sockit: TLS certificate for %s (%s), SHA-256 fingerprint %s\n",
 		endpoint.CertificateNames(tl.Certificate), how, endpoint.Fingerprint(tl.Certificate))
-}
-
-// handshake completes the TLS handshake of a relay side, if it is a TLS
-// connection, within handshakeTimeout.
-func handshake(ctx context.Context, side any) error {
-	c, ok := side.(net.Conn)
-	if !ok {
-		return nil // a program, a file, standard input and output
-	}
-	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-	defer cancel()
-	return endpoint.Handshake(ctx, c)
 }

@@ -73,7 +73,7 @@ func Inspect() (Info, error) {
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
 		info.OpenFiles = Limit{Soft: rl.Cur, Hard: rl.Max}
 	}
-	info.IPv6 = checkIPv6()
+	info.IPv6 = IPv6()
 	info.Raw = checkSocket(socket.INET, socket.Raw, "CAP_NET_RAW (run as root, or setcap cap_net_raw+ep on the binary)")
 	info.PingSocket = checkSocket(socket.INET, socket.Datagram, "a group in net.ipv4.ping_group_range (sysctl -w net.ipv4.ping_group_range='0 2147483647')")
 	return info, nil
@@ -110,7 +110,9 @@ func ParsePortRange(s string) (PortRange, error) {
 	return PortRange{First: int(first), Last: int(last)}, nil
 }
 
-func checkIPv6() Check {
+// IPv6 reports whether this host's IPv6 loopback can be bound, and if not
+// why: a kernel without IPv6, or with it disabled, refuses [::1].
+func IPv6() Check {
 	ln, err := net.Listen("tcp6", "[::1]:0")
 	if err != nil {
 		return Check{Reason: fmt.Sprintf("cannot bind [::1]: %v", errors.Unwrap(err))}

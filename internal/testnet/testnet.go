@@ -2,11 +2,12 @@ package testnet
 
 import (
 	"context"
-	"net"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sockit/sockit/host"
 )
 
 // Timeout bounds every test's sockets: no test waits longer for a peer.
@@ -34,14 +35,7 @@ func SocketDir(t testing.TB) string {
 }
 
 // HasIPv6 reports whether [::1] can be bound here.
-func HasIPv6() bool {
-	ln, err := net.Listen("tcp6", "[::1]:0")
-	if err != nil {
-		return false
-	}
-	ln.Close()
-	return true
-}
+func HasIPv6() bool { return host.IPv6().OK }
 
 // SkipWithoutIPv6 skips the test when network is an IPv6 one ("tcp6",
 // "udp6") and this host has no IPv6 loopback.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/engine"
+	"github.com/sockit/sockit/host"
 	"github.com/sockit/sockit/socket"
 )
 
@@ -65,7 +66,7 @@ func Run(ctx context.Context, eng engine.Engine) ([]Row, error) {
 	defer os.RemoveAll(dir)
 	var nonce [4]byte
 	rand.Read(nonce[:])
-	ipv6 := ipv6Usable()
+	ipv6 := host.IPv6().OK
 	var rows []Row
 	for _, c := range Cases() {
 		fill := dir
@@ -86,15 +87,6 @@ func Run(ctx context.Context, eng engine.Engine) ([]Row, error) {
 		rows = append(rows, row)
 	}
 	return rows, nil
-}
-
-func ipv6Usable() bool {
-	ln, err := net.Listen("tcp6", "[::1]:0")
-	if err != nil {
-		return false
-	}
-	ln.Close()
-	return true
 }
 
 // roundTrip serves echo on ep, sends one message and fills row.

@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/netip"
 	"os"
@@ -148,13 +147,8 @@ func SelfSigned(names []string, validFor time.Duration) (tls.Certificate, error)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
 	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
+	tmpl := &x509.Certificate{ // no SerialNumber: CreateCertificate draws a random one
 		Subject:               pkix.Name{CommonName: "sockit self-signed", Organization: []string{"sockit"}},
 		NotBefore:             now.Add(-time.Minute),
 		NotAfter:              now.Add(validFor),

@@ -67,6 +67,19 @@ func TestTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	otherCert, otherKey := writeCert(t, dir, forOther)
+	// RFC 5280's serial: positive, at most 20 bytes, and not the same twice.
+	again, err := endpoint.SelfSigned([]string{"example.test"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []tls.Certificate{forOther, again} {
+		if sn := c.Leaf.SerialNumber; sn == nil || sn.Sign() <= 0 || len(sn.Bytes()) > 20 {
+			t.Errorf("serial number %v, want positive and at most 20 bytes", sn)
+		}
+	}
+	if forOther.Leaf.SerialNumber.Cmp(again.Leaf.SerialNumber) == 0 {
+		t.Error("two self-signed certificates have the same serial number")
+	}
 
 	self := serveTLS(t, "tls://127.0.0.1:0")
 	if !self.SelfSigned || !strings.Contains(endpoint.CertificateNames(self.Certificate), "127.0.0.1") {

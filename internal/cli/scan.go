@@ -48,7 +48,8 @@ Scan only hosts you are allowed to.`,
 	}
 	f := cmd.Flags()
 	f.IntVarP(&opts.concurrency, "concurrency", "c", 100, "connects in flight at once")
-	f.DurationVarP(&opts.timeout, "timeout", "w", time.Second, "how long a port may take to answer before it counts as filtered")
+	opts.timeout = time.Second
+	f.VarP(seconds{&opts.timeout}, "timeout", "w", "how long a port may take to answer before it counts as filtered, in seconds or as a duration (2, 300ms)")
 	f.BoolVarP(&opts.ipv4, "ipv4", "4", false, "scan the host's IPv4 address")
 	f.BoolVarP(&opts.ipv6, "ipv6", "6", false, "scan the host's IPv6 address")
 	f.BoolVar(&opts.all, "all", false, "list closed and filtered ports too")
@@ -80,7 +81,7 @@ func runScan(ctx context.Context, host, portList string, opts scanOptions, stdio
 		network = "tcp6"
 	}
 	if opts.concurrency < 1 || opts.timeout <= 0 {
-		return usageErrorf("scan: -c wants 1 or more and -w a positive duration")
+		return usageErrorf("scan: -c wants 1 or more and -w a positive time")
 	}
 	ip, err := scan.Resolve(ctx, network, host)
 	if err != nil {

@@ -24,7 +24,7 @@ func TestScanCommand(t *testing.T) {
 	free.Close()
 	list := fmt.Sprintf("%d,%d", port, closed)
 
-	r := sockit(t, "", "scan", "-w", "2s", "127.0.0.1", list)
+	r := sockit(t, "", "scan", "-w", "2", "127.0.0.1", list) // seconds, as nc's -w
 	if r.code != 0 || r.stderr != "" {
 		t.Fatalf("scan: exit %d, stderr %q", r.code, r.stderr)
 	}
@@ -66,6 +66,8 @@ func TestScanCommand(t *testing.T) {
 		{[]string{"127.0.0.1", "90-80"}, "runs backwards"},
 		{[]string{"-4", "-6", "localhost", "80"}, "-4 and -6 exclude each other"},
 		{[]string{"-c", "0", "localhost", "80"}, "-c wants 1 or more"},
+		{[]string{"-w", "0", "localhost", "80"}, "-w a positive time"},
+		{[]string{"-w", "soon", "localhost", "80"}, `invalid argument "soon" for "-w, --timeout"`},
 		{[]string{"localhost"}, "sockit scan wants 2 arguments, got 1"},
 	} {
 		r := sockit(t, "", append([]string{"scan"}, tc.args...)...)

@@ -215,7 +215,7 @@ func (p *Pinger) Run(ctx context.Context) (Summary, error) {
 			}
 			wake = st.lastSend.Add(p.linger(st))
 		}
-		resetTimer(timer, time.Until(wake))
+		timer.Reset(time.Until(wake)) // since Go 1.23 no stale tick is left in timer.C
 		select {
 		case <-ctx.Done():
 			return st.summary(), nil
@@ -235,16 +235,6 @@ func (p *Pinger) Run(ctx context.Context) (Summary, error) {
 			p.send(ctx, st)
 		}
 	}
-}
-
-func resetTimer(t *time.Timer, d time.Duration) {
-	if !t.Stop() {
-		select {
-		case <-t.C:
-		default:
-		}
-	}
-	t.Reset(max(d, 0))
 }
 
 // sending reports whether more requests are due.

@@ -333,8 +333,9 @@ func checkPort(port string) string {
 
 // splitWords splits a command line into words as a shell would, without
 // expanding anything: white space separates words; 'single quotes' keep
-// everything; "double quotes" keep everything but \" and \\; a backslash
-// outside quotes keeps the next character.
+// everything; in "double quotes" a backslash escapes only " \ $ and `;
+// a backslash outside quotes keeps the next character, and itself when
+// nothing follows.
 func splitWords(s string) ([]string, string) {
 	var words []string
 	var word strings.Builder
@@ -359,7 +360,7 @@ func splitWords(s string) ([]string, string) {
 		case c == '"':
 			i++
 			for ; i < len(s) && s[i] != '"'; i++ {
-				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0 {
 					i++
 				}
 				word.WriteByte(s[i])
@@ -371,8 +372,8 @@ func splitWords(s string) ([]string, string) {
 		case c == '\\':
 			if i+1 < len(s) {
 				i++
-				word.WriteByte(s[i])
-			}
+			} // a backslash that ends the line stands for itself, as in sh
+			word.WriteByte(s[i])
 			inWord = true
 		default:
 			word.WriteByte(c)

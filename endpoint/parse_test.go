@@ -212,6 +212,8 @@ func TestCommandWords(t *testing.T) {
 		{`exec:sh -c 'echo "a b"'`, []string{"sh", "-c", `echo "a b"`}},
 		{`exec:echo a\ b "q\"uote" 'x'y`, []string{"echo", "a b", `q"uote`, "xy"}},
 		{`exec:printf ""`, []string{"printf", ""}},
+		{`exec:echo a\`, []string{"echo", `a\`}},                                               // sh keeps a final backslash
+		{`exec:echo "\$HOME \` + "`" + `x\` + "`" + ` \n"`, []string{"echo", "$HOME `x` \\n"}}, // as sh: \$ \` escaped, \n kept
 	}
 	for _, tc := range tests {
 		e, err := Parse(tc.in)

@@ -22,14 +22,13 @@ func Stdio() IO { return IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr} }
 // Main runs sockit with args (without the program name) and returns the
 // exit code: 0 ok, 1 a network or runtime error, 2 a usage error.
 //
-// Every command but the instant ones (version, info, help, completion)
-// ends ctx on SIGINT and SIGTERM, and sees EPIPE instead of dying of
-// SIGPIPE, until Main returns.
+// The commands that run on end ctx on SIGINT and SIGTERM, and see EPIPE
+// instead of dying of SIGPIPE, until Main returns (handlersAtStart).
 func Main(ctx context.Context, args []string, stdio IO) int {
 	root := newRootCmdFor(stdio, args)
 	stop := func() {}
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
-		if !isInstant(cmd.Name()) {
+		if handlersAtStart(cmd.Name()) {
 			var sctx context.Context
 			sctx, stop = handleSignals(cmd.Context())
 			cmd.SetContext(sctx)

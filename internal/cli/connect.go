@@ -122,6 +122,8 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 		return err
 	}
 	defer c.Close()
+	ctx, stop := handleSignals(ctx) // now that the connection is up (handlersAtStart)
+	defer stop()
 	reportInsecure(stdio.Err, ep, c)
 	if d := opts.dump.dumper(stdio.Err); d != nil {
 		c = d.Conn(c, "")

@@ -1,8 +1,11 @@
 package endpoint
 
 import (
+	"fmt"
+	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sockit/sockit/socket"
 )
@@ -50,9 +53,73 @@ type Options struct {
 	// RecvBuffer and SendBuffer set SO_RCVBUF and SO_SNDBUF, in bytes. Zero
 	// leaves the kernel's default; the kernel doubles what it is given.
 	RecvBuffer, SendBuffer int
-	// TTL sets IP_TTL (IPv4) or IPV6_UNICAST_HOPS (IPv6). Zero leaves the
-	// kernel's default.
+	// TTL sets IP_TTL (IPv4) or IPV6_UNICAST_HOPS (IPv6) ("?ttl=",
+	// "?hoplimit="). Zero leaves the kernel's default.
 	TTL int
+	// ReuseAddr, if set, sets SO_REUSEADDR to its value: "?reuseaddr=0"
+	// turns off what Go sets on every TCP listener.
+	ReuseAddr *bool
+	// KeepAlive, if set, configures the keepalive probes of TCP
+	// connections dialled or accepted ("?keepalive=30s,5s,4": idle time,
+	// interval, count; "?keepalive=off"). Go enables them, every 15 s,
+	// when it is nil.
+	KeepAlive *net.KeepAliveConfig
+	// Linger, if set, sets SO_LINGER: close waits up to this long for
+	// unsent data to be acknowledged, and with 0 it discards the data and
+	// resets the connection (RST). A negative value turns lingering off,
+	// the kernel's default.
+	Linger *time.Duration
+	// TOS sets IP_TOS (IPv4) or IPV6_TCLASS (IPv6): DSCP in its upper six
+	// bits, ECN in the lower two ("?tos=lowdelay", "?tos=0x10",
+	// "?dscp=ef", "?tclass="). Nil leaves the kernel's default, 0.
+	TOS *int
+	// Mark sets SO_MARK, the firewall mark of packets sent (needs
+	// CAP_NET_ADMIN). Nil leaves none.
+	Mark *uint32
+	// Priority sets SO_PRIORITY, the queueing discipline's band (0-6
+	// without CAP_NET_ADMIN). Nil leaves the default, 0.
+	Priority *int
+	// BindToDevice sets SO_BINDTODEVICE: the socket sends and receives
+	// only through this interface, as "lo" or "eth0".
+	BindToDevice string
+	// V6Only, if set, sets IPV6_V6ONLY on an IPv6 socket: true refuses
+	// IPv4 (through v4-mapped addresses), false accepts it. Go sets it
+	// from the network (tcp6: true, tcp: false) when nil.
+	V6Only *bool
+	// FreeBind sets IP_FREEBIND (IPV6_FREEBIND): bind to an address this
+	// host does not have (yet).
+	FreeBind bool
+	// Transparent sets IP_TRANSPARENT (IPV6_TRANSPARENT), for transparent
+	// proxies (needs CAP_NET_ADMIN).
+	Transparent bool
+	// FastOpen turns TCP Fast Open on: a listener accepts data in SYNs, up
+	// to FastOpen of them pending (TCP_FASTOPEN); a dial sends its first
+	// data in the SYN (TCP_FASTOPEN_CONNECT). Zero: off.
+	FastOpen int
+	// Congestion sets TCP_CONGESTION, the congestion control algorithm:
+	// cubic, reno, bbr, as the kernel offers
+	// (net.ipv4.tcp_available_congestion_control).
+	Congestion string
+	// MaxSeg sets TCP_MAXSEG, the largest segment TCP sends, in bytes.
+	MaxSeg int
+	// UserTimeout sets TCP_USER_TIMEOUT: how long sent data may stay
+	// unacknowledged before the kernel drops the connection.
+	UserTimeout time.Duration
+	// QuickAck and Cork set TCP_QUICKACK and TCP_CORK on connections
+	// dialled or accepted.
+	QuickAck, Cork bool
+	// RecvBufferForce and SendBufferForce set SO_RCVBUFFORCE and
+	// SO_SNDBUFFORCE: buffer sizes above net.core.rmem_max and wmem_max
+	// (needs CAP_NET_ADMIN).
+	RecvBufferForce, SendBufferForce int
+	// Broadcast sets SO_BROADCAST: a UDP socket may send to broadcast
+	// addresses.
+	Broadcast bool
+	// BusyPoll sets SO_BUSY_POLL: how long a blocking receive busy-polls
+	// the device queue (microseconds; raising it needs CAP_NET_ADMIN).
+	BusyPoll time.Duration
+	// Debug sets SO_DEBUG (needs CAP_NET_ADMIN), as nc -D does.
+	Debug bool
 	// Backlog is the listen backlog of a stream listener: how many
 	// connections the kernel queues before accept. Zero means Go's default,
 	// the kernel's ceiling (net.core.somaxconn).
@@ -189,6 +256,86 @@ func (o Options) query() string {
 			parts = append(parts, kv.name+"="+strconv.Itoa(kv.v))
 		}
 	}
+	flag := func(name string, on bool) {
+		if on {
+			parts = append(parts, name)
+		}
+	}
+	boolPtr := func(name string, p *bool) {
+		switch {
+		case p == nil:
+		case *p:
+			parts = append(parts, name)
+		default:
+			parts = append(parts, name+"=0")
+		}
+	}
+	value := func(name, v string) {
+		if v != "" {
+			parts = append(parts, name+"="+v)
+		}
+	}
+	boolPtr("reuseaddr", o.ReuseAddr)
+	if o.TOS != nil {
+		value("tos", fmt.Sprintf("%#02x", *o.TOS))
+	}
+	if ka := o.KeepAlive; ka != nil {
+		switch {
+		case !ka.Enable:
+			parts = append(parts, "keepalive=off")
+		case ka.Idle == 0 && ka.Interval == 0 && ka.Count == 0:
+			parts = append(parts, "keepalive")
+		default:
+			v := ka.Idle.String()
+			if ka.Interval != 0 || ka.Count != 0 {
+				v += "," + ka.Interval.String()
+			}
+			if ka.Count != 0 {
+				v += "," + strconv.Itoa(ka.Count)
+			}
+			value("keepalive", v)
+		}
+	}
+	if o.Linger != nil {
+		if *o.Linger < 0 {
+			value("linger", "off")
+		} else {
+			value("linger", o.Linger.String())
+		}
+	}
+	if o.Mark != nil {
+		value("mark", strconv.FormatUint(uint64(*o.Mark), 10))
+	}
+	if o.Priority != nil {
+		value("priority", strconv.Itoa(*o.Priority))
+	}
+	value("bindtodevice", o.BindToDevice)
+	boolPtr("v6only", o.V6Only)
+	flag("freebind", o.FreeBind)
+	flag("transparent", o.Transparent)
+	if o.FastOpen != 0 {
+		value("fastopen", strconv.Itoa(o.FastOpen))
+	}
+	value("congestion", o.Congestion)
+	if o.MaxSeg != 0 {
+		value("maxseg", strconv.Itoa(o.MaxSeg))
+	}
+	if o.UserTimeout != 0 {
+		value("user-timeout", o.UserTimeout.String())
+	}
+	flag("quickack", o.QuickAck)
+	flag("cork", o.Cork)
+	if o.RecvBufferForce != 0 {
+		value("rcvbufforce", strconv.Itoa(o.RecvBufferForce))
+	}
+	if o.SendBufferForce != 0 {
+		value("sndbufforce", strconv.Itoa(o.SendBufferForce))
+	}
+	flag("broadcast", o.Broadcast)
+	if o.BusyPoll != 0 {
+		value("busy-poll", strconv.FormatInt(o.BusyPoll.Microseconds(), 10))
+	}
+	flag("debug", o.Debug)
 	if o.Bind != "" {
 		parts = append(parts, "bind="+o.Bind)
 	}

@@ -137,9 +137,11 @@ func hasIPv6() bool {
 }
 
 // setOptions sets, before bind, what Listen's Control func sets, plus the
-// dual-stack choice Go makes on its own.
+// dual-stack choice and SO_REUSEADDR that Go makes on its own, and the
+// keepalive Go's ListenConfig would set on each accepted connection
+// (accepted sockets inherit it). The integer options go through fd, so a
+// tracer sees them.
 func (e Endpoint) setOptions(fd *socket.FD, domain socket.Domain) error {
-	o := e.Options
 	set := func(opt socket.Option, v int) error {
 		if err := fd.SetOption(opt, v); err != nil {
 			return fmt.Errorf("setsockopt %v=%d: %w", opt, v, err)
@@ -157,23 +159,24 @@ func (e Endpoint) setOptions(fd *socket.FD, domain socket.Domain) error {
 		}
 		err = set(socket.V6Only, v6only)
 	}
-	if err == nil && o.ReusePort {
-		err = set(socket.ReusePort, 1)
+	if err != nil {
+		return err
 	}
-	if err == nil && o.RecvBuffer > 0 {
-		err = set(socket.RecvBuffer, o.RecvBuffer)
-	}
-	if err == nil && o.SendBuffer > 0 {
-		err = set(socket.SendBuffer, o.SendBuffer)
-	}
-	if err == nil && o.TTL > 0 {
-		if domain == socket.INET6 {
-			err = set(socket.HopLimit, o.TTL)
-		} else {
-			err = set(socket.TTL, o.TTL)
+	for _, s := range append(e.Options.sockopts(), e.Options.keepAliveSockopts()...) {
+		if s.connected {
+			continue
+		}
+		if opt := s.option(domain); opt != 0 && s.linger == nil && s.sopt == 0 {
+			if err := fd.SetOption(opt, s.v); err != nil {
+				return s.refused(err)
+			}
+			continue
+		}
+		if err := s.set(uintptr(fd.Fd()), domain); err != nil {
+			return err
 		}
 	}
-	return err
+	return nil
 }
 
 // CheckFree reports whether e's address is free for a server that will

@@ -19,6 +19,10 @@ func FuzzParse(f *testing.F) {
 		"udp6://[::1]:9?bind=[::1]:53", "tcp://h:1?bind=:0",
 		"tls://example.com:443?ca=/etc/ca.pem&servername=x&insecure", "tls6://[::]:8443?cert=a.pem&key=a.key",
 		"icmp://0.0.0.0", "icmp6://[fe80::1%lo]", "icmp6://::1", "icmp://",
+		"tcp://h:1?keepalive=30s,5s,4&linger=0&tos=lowdelay&mark=0x2a&priority=3&bindtodevice=lo&congestion=reno",
+		"tcp6://[::]:1?v6only=0&freebind&transparent&fastopen=16&maxseg=1000&user-timeout=1.5s&quickack&cork",
+		"udp://h:1?broadcast&dscp=ef&busy-poll=50us&rcvbufforce=1m&sndbufforce=2m&reuseaddr=0&debug&hoplimit=9",
+		"tcp://h:1?keepalive=off&linger=off&tclass=0x20", "tcp://h:1?keepalive&fastopen",
 	} {
 		f.Add(s)
 	}

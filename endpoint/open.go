@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"strings"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -42,7 +42,7 @@ func (e Endpoint) Listen(ctx context.Context) (net.Listener, error) {
 	default:
 		return nil, e.opError("listen", ErrNotSocket)
 	}
-	lc := net.ListenConfig{Control: e.control()}
+	lc := e.listenConfig()
 	ln, err := lc.Listen(ctx, e.Network, e.Address)
 	if err != nil && e.replaceStale(ctx, err) {
 		ln, err = lc.Listen(ctx, e.Network, e.Address)
@@ -72,7 +72,7 @@ func (e Endpoint) ListenPacket(ctx context.Context) (net.PacketConn, error) {
 		}
 		return nil, e.opError("listen", fmt.Errorf("%s is not a datagram network: use Listen", e.Network))
 	}
-	lc := net.ListenConfig{Control: e.control()}
+	lc := e.listenConfig()
 	pc, err := lc.ListenPacket(ctx, e.Network, e.Address)
 	if err != nil && e.replaceStale(ctx, err) {
 		pc, err = lc.ListenPacket(ctx, e.Network, e.Address)
@@ -102,7 +102,7 @@ func (e Endpoint) Dial(ctx context.Context) (net.Conn, error) {
 	if e.IsTLS() {
 		return e.dialTLS(ctx)
 	}
-	d := net.Dialer{Control: e.control()}
+	d := e.dialer()
 	switch {
 	case e.Options.Bind != "":
 		laddr, err := LocalAddr(e.Network, e.Options.Bind)
@@ -124,6 +124,20 @@ func (e Endpoint) Dial(ctx context.Context) (net.Conn, error) {
 	return c, nil
 }
 
+// listenConfig is the net.ListenConfig that applies e's options.
+func (e Endpoint) listenConfig() net.ListenConfig {
+	lc := net.ListenConfig{Control: e.control(false)}
+	lc.KeepAlive, lc.KeepAliveConfig = e.Options.keepAlive()
+	return lc
+}
+
+// dialer is the net.Dialer that applies e's options.
+func (e Endpoint) dialer() net.Dialer {
+	d := net.Dialer{Control: e.control(true)}
+	d.KeepAlive, d.KeepAliveConfig = e.Options.keepAlive()
+	return d
+}
+
 func (e Endpoint) opError(op string, err error) error {
 	return &net.OpError{Op: op, Net: e.Network, Addr: stringAddr{e.Network, e.Address}, Err: err}
 }
@@ -135,59 +149,49 @@ func (a stringAddr) Network() string { return a.network }
 func (a stringAddr) String() string  { return a.address }
 
 // control returns the net.ListenConfig or net.Dialer Control func that
-// applies e's options before bind.
-func (e Endpoint) control() func(network, address string, c syscall.RawConn) error {
-	o := e.Options
-	type setting struct {
-		opt socket.Option
-		v   int
+// applies e's options before bind (dial: for a socket that will connect).
+func (e Endpoint) control(dial bool) func(network, address string, c syscall.RawConn) error {
+	l := e.Options.sockopts()
+	if dial {
+		l = e.Options.dialSockopts()
 	}
-	var settings []setting
-	if o.ReusePort {
-		settings = append(settings, setting{socket.ReusePort, 1})
-	}
-	if o.RecvBuffer > 0 {
-		settings = append(settings, setting{socket.RecvBuffer, o.RecvBuffer})
-	}
-	if o.SendBuffer > 0 {
-		settings = append(settings, setting{socket.SendBuffer, o.SendBuffer})
-	}
-	if len(settings) == 0 && o.TTL == 0 {
+	if !slices.ContainsFunc(l, func(s sockopt) bool { return !s.connected }) {
 		return nil
 	}
 	return func(network, address string, c syscall.RawConn) error {
-		ttl := socket.TTL
-		if strings.HasSuffix(network, "6") {
-			ttl = socket.HopLimit
-		}
-		all := settings
-		if o.TTL > 0 {
-			all = append(all[:len(all):len(all)], setting{ttl, o.TTL})
-		}
 		var err error
-		cerr := c.Control(func(fd uintptr) {
-			for _, s := range all {
-				if err = socket.SetOptionFD(fd, s.opt, s.v); err != nil {
-					err = fmt.Errorf("setsockopt %v=%d: %w", s.opt, s.v, err)
-					return
-				}
-			}
-		})
+		cerr := c.Control(func(fd uintptr) { err = applySockopts(fd, l, false) })
 		return errors.Join(cerr, err)
 	}
 }
 
 // ConfigureConn applies to c, a dialed or accepted connection, the options
-// that act on a connected socket: nodelay. Go sets TCP_NODELAY on every
-// accepted connection, so servers call this after Accept for nodelay=0 to
-// take effect.
+// that act on a connected socket: nodelay, quickack, cork, and priority,
+// which accepted sockets do not inherit from their listener. Go sets
+// TCP_NODELAY on every accepted connection, so servers call this after
+// Accept for nodelay=0 to take effect. Dial calls it itself.
 func (o Options) ConfigureConn(c net.Conn) error {
-	tc, ok := c.(*net.TCPConn)
-	if !ok || o.NoDelay == nil {
+	l := o.sockopts()
+	if !slices.ContainsFunc(l, func(s sockopt) bool { return s.connected || s.again }) {
 		return nil
 	}
-	if err := tc.SetNoDelay(*o.NoDelay); err != nil {
-		return &net.OpError{Op: "set", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
+		c = tc.NetConn() // a TLS connection's socket
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = applySockopts(fd, l, true) }); err != nil {
+		return err
+	}
+	if serr != nil {
+		return &net.OpError{Op: "set", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: serr}
 	}
 	return nil
 }

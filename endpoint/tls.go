@@ -93,6 +93,7 @@ type TLSListener struct {
 	Certificate *x509.Certificate
 	// SelfSigned says Listen made the certificate, as no cert= was given.
 	SelfSigned bool
+	tcp        net.Listener // under TLS, for Options.ReadBack
 }
 
 // listenTLS listens over TCP and serves TLS with the endpoint's
@@ -121,7 +122,7 @@ func (e Endpoint) listenTLS(ctx context.Context) (net.Listener, error) {
 		return nil, err
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	return &TLSListener{Listener: tls.NewListener(ln, cfg), Certificate: cert.Leaf, SelfSigned: selfSigned}, nil
+	return &TLSListener{Listener: tls.NewListener(ln, cfg), Certificate: cert.Leaf, SelfSigned: selfSigned, tcp: ln}, nil
 }
 
 // certNames are the names a self-signed certificate for host is made

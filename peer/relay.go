@@ -77,6 +77,7 @@ type RelayEvent struct {
 	Kind     RelayEventKind
 	Side     relay.Side   // for Listening and Dialled: which endpoint
 	Listener net.Listener // Listening
+	Socket   any          // Listening: the socket (a datagram side's net.PacketConn, under its sessions), for endpoint.Options.ReadBack
 	Conn     net.Conn     // Dialled
 	N        int          // Paired and Ended: the pairing, from 1
 	A, B     relay.Conn   // Paired: the sides, as A and B are ordered
@@ -147,13 +148,13 @@ func (r *Relay) Run(ctx context.Context) error {
 			continue
 		}
 		s := sides[i]
-		ln, err := s.listen(ctx)
+		ln, sock, err := s.listen(ctx)
 		if err != nil {
 			return err
 		}
 		defer ln.Close()
 		s.ln = ln
-		r.report(RelayEvent{Kind: Listening, Side: s.name, Listener: ln})
+		r.report(RelayEvent{Kind: Listening, Side: s.name, Listener: ln, Socket: sock})
 	}
 	first, second := sides[0], sides[1]
 	swapped := second.ln != nil && first.ln == nil
@@ -248,16 +249,17 @@ func handshake(ctx context.Context, side relay.Conn) error {
 }
 
 // listen opens the side's listener: a stream listener, or sessions over a
-// datagram socket.
-func (s *relaySide) listen(ctx context.Context) (net.Listener, error) {
+// datagram socket; sock is the socket itself.
+func (s *relaySide) listen(ctx context.Context) (ln net.Listener, sock any, err error) {
 	if s.ep.Type() != socket.Datagram {
-		return s.ep.Listen(ctx)
+		ln, err := s.ep.Listen(ctx)
+		return ln, ln, err
 	}
 	pc, err := s.ep.ListenPacket(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return session.Listen(pc, session.Config{Idle: s.r.Idle}), nil
+	return session.Listen(pc, session.Config{Idle: s.r.Idle}), pc, nil
 }
 
 // open connects this side once: accepts, dials, or starts the program,
@@ -282,7 +284,11 @@ func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, erro
 	var c net.Conn
 	var err error
 	if s.ln != nil {
-		c, err = s.ln.Accept()
+		if c, err = s.ln.Accept(); err == nil {
+			if err = s.ep.Options.ConfigureConn(c); err != nil {
+				c.Close()
+			}
+		}
 	} else {
 		c, err = s.ep.Dial(ctx)
 		if err == nil {

@@ -59,6 +59,10 @@ type Server struct {
 	Broker bool
 	// Gate decides which peers are served.
 	Gate Gate
+	// Configure, if not nil, is applied to each connection accepted and
+	// let in, before anything else: the endpoint's options that act on a
+	// connection (endpoint.Options.ConfigureConn). An error fails the peer.
+	Configure func(net.Conn) error
 	// WrapConn, if not nil, wraps each peer's connection once it is let
 	// in (a dump of what it carries, say); n numbers the peers from 1 in
 	// the order they were accepted.
@@ -160,6 +164,14 @@ func (r *run) accept() (int64, net.Conn, func() bool, error) {
 			c.Close()
 			r.report(Event{Kind: Refused, Peer: n, Conn: c, Addr: c.RemoteAddr(), Err: err})
 			continue
+		}
+		if r.s.Configure != nil {
+			if err := r.s.Configure(c); err != nil {
+				c.Close()
+				r.s.Gate.Leave()
+				r.report(Event{Kind: Failed, Peer: n, Conn: c, Addr: c.RemoteAddr(), Err: err})
+				continue
+			}
 		}
 		idled := func() bool { return false }
 		if sc, ok := c.(*session.Conn); ok { // sessions time out on their own

@@ -24,6 +24,10 @@ type Message struct {
 	// TTL is the IPv4 TTL or IPv6 hop limit the message arrived with
 	// ([RecvTTL], [RecvHopLimit]), or -1 if the kernel did not say.
 	TTL int
+	// TOS is the IPv4 TOS byte or the IPv6 traffic class the message
+	// arrived with ([RecvTOS], [RecvTClass]), or -1 if the kernel did not
+	// say.
+	TOS int
 	// Dst is the address the message was sent to ([PktInfo],
 	// [RecvPktInfo6]), or nil.
 	Dst net.IP
@@ -182,7 +186,7 @@ func sysRecvmsg(fd int, p, oob []byte, flags int, from *sockaddr) (n, oobn, recv
 // parseControl fills m's fields from the control messages in oob.
 // Messages it does not know, or cannot read, are skipped.
 func parseControl(m *Message, oob []byte) {
-	m.TTL = -1
+	m.TTL, m.TOS = -1, -1
 	cmsgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
 		return
@@ -196,6 +200,10 @@ func parseControl(m *Message, oob []byte) {
 		case level == unix.IPPROTO_IP && typ == unix.IP_TTL && len(data) >= 4,
 			level == unix.IPPROTO_IPV6 && typ == unix.IPV6_HOPLIMIT && len(data) >= 4:
 			m.TTL = int(int32(binary.NativeEndian.Uint32(data)))
+		case level == unix.IPPROTO_IP && typ == unix.IP_TOS && len(data) >= 1:
+			m.TOS = int(data[0])
+		case level == unix.IPPROTO_IPV6 && typ == unix.IPV6_TCLASS && len(data) >= 4:
+			m.TOS = int(int32(binary.NativeEndian.Uint32(data)))
 		case level == unix.IPPROTO_IP && typ == unix.IP_PKTINFO && len(data) >= unix.SizeofInet4Pktinfo:
 			info := (*unix.Inet4Pktinfo)(unsafe.Pointer(&data[0]))
 			m.Dst = net.IP(append([]byte(nil), info.Addr[:]...))

@@ -16,24 +16,48 @@ type Option int
 
 // The options. The zero Option is none of them.
 const (
-	ReuseAddr    Option = iota + 1 // SO_REUSEADDR: bind to a port with connections in TIME_WAIT
-	ReusePort                      // SO_REUSEPORT: several sockets share one address
-	RecvBuffer                     // SO_RCVBUF: receive buffer size; Linux reports double what was set
-	SendBuffer                     // SO_SNDBUF: send buffer size; Linux reports double what was set
-	KeepAlive                      // SO_KEEPALIVE: probe idle TCP connections
-	Broadcast                      // SO_BROADCAST: allow sending to broadcast addresses
-	Error                          // SO_ERROR: the pending error, cleared by reading it; read-only
-	TTL                            // IP_TTL: time to live of IPv4 packets sent
-	HopLimit                       // IPV6_UNICAST_HOPS: hop limit of IPv6 packets sent
-	V6Only                         // IPV6_V6ONLY: an INET6 socket refuses IPv4
-	NoDelay                        // TCP_NODELAY: send small segments without waiting (no Nagle)
-	RecvTTL                        // IP_RECVTTL: each message received carries its IPv4 TTL ([Message.TTL])
-	RecvHopLimit                   // IPV6_RECVHOPLIMIT: each message received carries its IPv6 hop limit ([Message.TTL])
-	RecvErr                        // IP_RECVERR: ICMP errors about IPv4 packets sent are queued for [FD.RecvMsg]
-	RecvErr6                       // IPV6_RECVERR: ICMPv6 errors about IPv6 packets sent are queued for [FD.RecvMsg]
-	PktInfo                        // IP_PKTINFO: each message received carries its IPv4 destination ([Message.Dst])
-	RecvPktInfo6                   // IPV6_RECVPKTINFO: each message received carries its IPv6 destination ([Message.Dst])
-	TimestampNS                    // SO_TIMESTAMPNS: each message received carries the kernel's receive time ([Message.Time])
+	ReuseAddr       Option = iota + 1 // SO_REUSEADDR: bind to a port with connections in TIME_WAIT
+	ReusePort                         // SO_REUSEPORT: several sockets share one address
+	RecvBuffer                        // SO_RCVBUF: receive buffer size; Linux reports double what was set
+	SendBuffer                        // SO_SNDBUF: send buffer size; Linux reports double what was set
+	KeepAlive                         // SO_KEEPALIVE: probe idle TCP connections
+	Broadcast                         // SO_BROADCAST: allow sending to broadcast addresses
+	Error                             // SO_ERROR: the pending error, cleared by reading it; read-only
+	TTL                               // IP_TTL: time to live of IPv4 packets sent
+	HopLimit                          // IPV6_UNICAST_HOPS: hop limit of IPv6 packets sent
+	V6Only                            // IPV6_V6ONLY: an INET6 socket refuses IPv4
+	NoDelay                           // TCP_NODELAY: send small segments without waiting (no Nagle)
+	RecvTTL                           // IP_RECVTTL: each message received carries its IPv4 TTL ([Message.TTL])
+	RecvHopLimit                      // IPV6_RECVHOPLIMIT: each message received carries its IPv6 hop limit ([Message.TTL])
+	RecvErr                           // IP_RECVERR: ICMP errors about IPv4 packets sent are queued for [FD.RecvMsg]
+	RecvErr6                          // IPV6_RECVERR: ICMPv6 errors about IPv6 packets sent are queued for [FD.RecvMsg]
+	PktInfo                           // IP_PKTINFO: each message received carries its IPv4 destination ([Message.Dst])
+	RecvPktInfo6                      // IPV6_RECVPKTINFO: each message received carries its IPv6 destination ([Message.Dst])
+	TimestampNS                       // SO_TIMESTAMPNS: each message received carries the kernel's receive time ([Message.Time])
+	TOS                               // IP_TOS: the type-of-service byte (DSCP and ECN) of IPv4 packets sent
+	TClass                            // IPV6_TCLASS: the traffic class byte of IPv6 packets sent
+	RecvTOS                           // IP_RECVTOS: each message received carries its IPv4 TOS byte ([Message.TOS])
+	RecvTClass                        // IPV6_RECVTCLASS: each message received carries its IPv6 traffic class ([Message.TOS])
+	Mark                              // SO_MARK: the firewall mark of packets sent (needs CAP_NET_ADMIN)
+	Priority                          // SO_PRIORITY: the queueing priority of packets sent (above 6 needs CAP_NET_ADMIN)
+	Debug                             // SO_DEBUG: the kernel's socket debugging flag (needs CAP_NET_ADMIN)
+	FreeBind                          // IP_FREEBIND: bind to an IPv4 address not (yet) on this host
+	FreeBind6                         // IPV6_FREEBIND: bind to an IPv6 address not (yet) on this host
+	Transparent                       // IP_TRANSPARENT: bind to any address, for transparent proxies (needs CAP_NET_ADMIN)
+	Transparent6                      // IPV6_TRANSPARENT: the same for IPv6
+	RecvBufferForce                   // SO_RCVBUFFORCE: SO_RCVBUF above net.core.rmem_max (needs CAP_NET_ADMIN)
+	SendBufferForce                   // SO_SNDBUFFORCE: SO_SNDBUF above net.core.wmem_max (needs CAP_NET_ADMIN)
+	BusyPoll                          // SO_BUSY_POLL: microseconds to busy-poll the device queue on a blocking receive
+	RxqOverflow                       // SO_RXQ_OVFL: each message received carries the count of datagrams dropped before it
+	KeepIdle                          // TCP_KEEPIDLE: seconds idle before the first keepalive probe
+	KeepInterval                      // TCP_KEEPINTVL: seconds between keepalive probes
+	KeepCount                         // TCP_KEEPCNT: probes unanswered before the connection is dropped
+	MaxSeg                            // TCP_MAXSEG: the largest segment TCP sends, in bytes
+	UserTimeout                       // TCP_USER_TIMEOUT: milliseconds sent data may stay unacknowledged before the connection is dropped
+	QuickAck                          // TCP_QUICKACK: acknowledge at once rather than delayed (the kernel turns it off again on its own)
+	Cork                              // TCP_CORK: hold partial segments until uncorked
+	FastOpen                          // TCP_FASTOPEN: a listener's queue of TCP Fast Open requests
+	FastOpenConnect                   // TCP_FASTOPEN_CONNECT: a connect that carries data in its SYN
 )
 
 // String returns the C name of o, such as "SO_REUSEADDR".
@@ -84,6 +108,54 @@ func (o Option) sockopt() (level, opt int, name string, ok bool) {
 		return unix.IPPROTO_IPV6, unix.IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", true
 	case TimestampNS:
 		return unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, "SO_TIMESTAMPNS", true
+	case TOS:
+		return unix.IPPROTO_IP, unix.IP_TOS, "IP_TOS", true
+	case TClass:
+		return unix.IPPROTO_IPV6, unix.IPV6_TCLASS, "IPV6_TCLASS", true
+	case RecvTOS:
+		return unix.IPPROTO_IP, unix.IP_RECVTOS, "IP_RECVTOS", true
+	case RecvTClass:
+		return unix.IPPROTO_IPV6, unix.IPV6_RECVTCLASS, "IPV6_RECVTCLASS", true
+	case Mark:
+		return unix.SOL_SOCKET, unix.SO_MARK, "SO_MARK", true
+	case Priority:
+		return unix.SOL_SOCKET, unix.SO_PRIORITY, "SO_PRIORITY", true
+	case Debug:
+		return unix.SOL_SOCKET, unix.SO_DEBUG, "SO_DEBUG", true
+	case FreeBind:
+		return unix.IPPROTO_IP, unix.IP_FREEBIND, "IP_FREEBIND", true
+	case FreeBind6:
+		return unix.IPPROTO_IPV6, unix.IPV6_FREEBIND, "IPV6_FREEBIND", true
+	case Transparent:
+		return unix.IPPROTO_IP, unix.IP_TRANSPARENT, "IP_TRANSPARENT", true
+	case Transparent6:
+		return unix.IPPROTO_IPV6, unix.IPV6_TRANSPARENT, "IPV6_TRANSPARENT", true
+	case RecvBufferForce:
+		return unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, "SO_RCVBUFFORCE", true
+	case SendBufferForce:
+		return unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, "SO_SNDBUFFORCE", true
+	case BusyPoll:
+		return unix.SOL_SOCKET, unix.SO_BUSY_POLL, "SO_BUSY_POLL", true
+	case RxqOverflow:
+		return unix.SOL_SOCKET, unix.SO_RXQ_OVFL, "SO_RXQ_OVFL", true
+	case KeepIdle:
+		return unix.IPPROTO_TCP, unix.TCP_KEEPIDLE, "TCP_KEEPIDLE", true
+	case KeepInterval:
+		return unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, "TCP_KEEPINTVL", true
+	case KeepCount:
+		return unix.IPPROTO_TCP, unix.TCP_KEEPCNT, "TCP_KEEPCNT", true
+	case MaxSeg:
+		return unix.IPPROTO_TCP, unix.TCP_MAXSEG, "TCP_MAXSEG", true
+	case UserTimeout:
+		return unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", true
+	case QuickAck:
+		return unix.IPPROTO_TCP, unix.TCP_QUICKACK, "TCP_QUICKACK", true
+	case Cork:
+		return unix.IPPROTO_TCP, unix.TCP_CORK, "TCP_CORK", true
+	case FastOpen:
+		return unix.IPPROTO_TCP, unix.TCP_FASTOPEN, "TCP_FASTOPEN", true
+	case FastOpenConnect:
+		return unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT", true
 	}
 	return 0, 0, "", false
 }
@@ -192,4 +264,95 @@ func OptionFD(fd uintptr, o Option) (int, error) {
 // further non-blocking connects fail with EAGAIN.)
 func ListenFD(fd uintptr, backlog int) error {
 	return os.NewSyscallError("listen", unix.Listen(int(fd), backlog))
+}
+
+// A StringOption is a socket option whose value is a name, for
+// [SetStringOptionFD] and [StringOptionFD].
+type StringOption int
+
+// The options that take names.
+const (
+	BindToDevice StringOption = iota + 1 // SO_BINDTODEVICE: send and receive only through this interface ("" unbinds)
+	Congestion                           // TCP_CONGESTION: the congestion control algorithm, as cubic, reno or bbr
+)
+
+func (o StringOption) sockopt() (level, opt int, name string, ok bool) {
+	switch o {
+	case BindToDevice:
+		return unix.SOL_SOCKET, unix.SO_BINDTODEVICE, "SO_BINDTODEVICE", true
+	case Congestion:
+		return unix.IPPROTO_TCP, unix.TCP_CONGESTION, "TCP_CONGESTION", true
+	}
+	return 0, 0, "", false
+}
+
+// String returns the C name of o, such as "SO_BINDTODEVICE".
+func (o StringOption) String() string {
+	if _, _, name, ok := o.sockopt(); ok {
+		return name
+	}
+	return "StringOption(" + strconv.Itoa(int(o)) + ")"
+}
+
+// SetStringOptionFD sets o to v on the socket fd with setsockopt(2),
+// untraced, as [SetOptionFD] does for integers.
+func SetStringOptionFD(fd uintptr, o StringOption, v string) error {
+	level, opt, name, ok := o.sockopt()
+	if !ok {
+		return os.NewSyscallError("setsockopt", fmt.Errorf("%v: %w", o, errors.ErrUnsupported))
+	}
+	if err := unix.SetsockoptString(int(fd), level, opt, v); err != nil {
+		return os.NewSyscallError("setsockopt", fmt.Errorf("%s: %w", name, err))
+	}
+	return nil
+}
+
+// StringOptionFD returns the value of o on the socket fd, read with
+// getsockopt(2), untraced.
+func StringOptionFD(fd uintptr, o StringOption) (string, error) {
+	level, opt, name, ok := o.sockopt()
+	if !ok {
+		return "", os.NewSyscallError("getsockopt", fmt.Errorf("%v: %w", o, errors.ErrUnsupported))
+	}
+	v, err := unix.GetsockoptString(int(fd), level, opt)
+	if err != nil {
+		return "", os.NewSyscallError("getsockopt", fmt.Errorf("%s: %w", name, err))
+	}
+	return v, nil
+}
+
+// SetLingerFD sets SO_LINGER on the socket fd, untraced: with on, close(2)
+// waits up to secs seconds for unsent data to be acknowledged, and with
+// secs 0 it discards the data and resets the connection (RST). Off is the
+// default: close returns at once and the kernel sends the data in the
+// background.
+func SetLingerFD(fd uintptr, on bool, secs int) error {
+	l := unix.Linger{Linger: int32(secs)}
+	if on {
+		l.Onoff = 1
+	}
+	if err := unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &l); err != nil {
+		return os.NewSyscallError("setsockopt", fmt.Errorf("SO_LINGER: %w", err))
+	}
+	return nil
+}
+
+// LingerFD returns SO_LINGER of the socket fd: whether it is on, and its
+// time in seconds.
+func LingerFD(fd uintptr) (on bool, secs int, err error) {
+	l, err := unix.GetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER)
+	if err != nil {
+		return false, 0, os.NewSyscallError("getsockopt", fmt.Errorf("SO_LINGER: %w", err))
+	}
+	return l.Onoff != 0, int(l.Linger), nil
+}
+
+// DomainFD returns the domain of the socket fd (SO_DOMAIN): INET, INET6
+// or UNIX.
+func DomainFD(fd uintptr) (Domain, error) {
+	v, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN)
+	if err != nil {
+		return 0, os.NewSyscallError("getsockopt", fmt.Errorf("SO_DOMAIN: %w", err))
+	}
+	return Domain(v), nil
 }

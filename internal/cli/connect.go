@@ -125,11 +125,12 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 	ctx, stop := handleSignals(ctx) // now that the connection is up (handlersAtStart)
 	defer stop()
 	reportInsecure(stdio.Err, ep, c)
-	if d := opts.dump.dumper(stdio.Err); d != nil {
-		c = d.Conn(c, "")
-	}
 	if opts.verbose {
 		fmt.Fprintf(stdio.Err, "sockit: connected %s\n", endpoint.TupleOf(c))
+		reportOptions(stdio.Err, ep.Options, c, c.LocalAddr().String())
+	}
+	if d := opts.dump.dumper(stdio.Err); d != nil {
+		c = d.Conn(c, "")
 	}
 	j := opts.rules.join(stdio, opts.idle)
 	j.Messages = ep.Type() != socket.Stream

@@ -201,11 +201,18 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 		}
 	}
 
-	ln, err := openListener(ctx, ep, opts)
+	if ep.Type() != socket.Datagram {
+		srv.Configure = ep.Options.ConfigureConn
+	}
+	ln, sock, err := openListener(ctx, ep, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdio.Err, "sockit: listening on %s\n", endpoint.FromAddr(ep.Network, ln.Addr()))
+	bound := endpoint.FromAddr(ep.Network, ln.Addr())
+	fmt.Fprintf(stdio.Err, "sockit: listening on %s\n", bound)
+	if opts.verbose {
+		reportOptions(stdio.Err, ep.Options, sock, bound.Address)
+	}
 	reportCertificate(stdio.Err, ln)
 	idle := opts.idle // as the status lines say it
 	if ep.Type() == socket.Datagram && idle <= 0 {
@@ -218,20 +225,21 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 }
 
 // openListener opens ep's stream listener, or a session listener over its
-// datagram socket.
-func openListener(ctx context.Context, ep endpoint.Endpoint, opts listenOptions) (net.Listener, error) {
+// datagram socket; sock is the socket itself, for reading its options.
+func openListener(ctx context.Context, ep endpoint.Endpoint, opts listenOptions) (ln net.Listener, sock any, err error) {
 	if ep.Type() != socket.Datagram {
-		return ep.Listen(ctx)
+		ln, err := ep.Listen(ctx)
+		return ln, ln, err
 	}
 	pc, err := ep.ListenPacket(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := session.Config{Idle: opts.idle, MaxSessions: opts.maxConns}
 	if !opts.keep && !opts.broker && opts.exec == "" && opts.shExec == "" {
 		cfg.MaxSessions = 1 // one peer: the others' datagrams are dropped
 	}
-	return session.Listen(pc, cfg), nil
+	return session.Listen(pc, cfg), pc, nil
 }
 
 // listenReport prints what listen's server reports: under -v each peer's

@@ -132,10 +132,17 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 	r.Report = func(e peer.RelayEvent) {
 		switch e.Kind {
 		case peer.Listening:
-			fmt.Fprintf(notices, "listening on %s\n", endpoint.FromAddr(ep(e.Side).Network, e.Listener.Addr()))
+			bound := endpoint.FromAddr(ep(e.Side).Network, e.Listener.Addr())
+			fmt.Fprintf(notices, "listening on %s\n", bound)
+			if opts.verbose {
+				reportOptions(stdio.Err, ep(e.Side).Options, e.Socket, bound.Address)
+			}
 			reportCertificate(stdio.Err, e.Listener)
 		case peer.Dialled:
 			reportInsecure(stdio.Err, ep(e.Side), e.Conn)
+			if opts.verbose {
+				reportOptions(stdio.Err, ep(e.Side).Options, e.Conn, e.Conn.LocalAddr().String())
+			}
 		case peer.Paired:
 			if opts.verbose {
 				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s <-> %s\n", e.N, describeSide(e.A, eps[0]), describeSide(e.B, eps[1]))

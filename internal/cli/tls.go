@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -75,4 +76,27 @@ func reportCertificate(w io.Writer, ln net.Listener) {
 	}
 	fmt.Fprintf(w, "sockit: TLS certificate for %s (%s), SHA-256 fingerprint %s\n",
 		endpoint.CertificateNames(tl.Certificate), how, endpoint.Fingerprint(tl.Certificate))
+}
+
+// reportOptions prints, for -v, the socket options ep asked for as the
+// kernel holds them on sock (read back with getsockopt): "sockit: options
+// on 127.0.0.1:7: rcvbuf=212992 (asked 106496), ttl=7". Nothing if ep set
+// none.
+func reportOptions(w io.Writer, o endpoint.Options, sock any, on string) {
+	settings, err := o.ReadBack(sock)
+	if err != nil {
+		fmt.Fprintf(w, "sockit: options: %v\n", err)
+		return
+	}
+	if len(settings) == 0 {
+		return
+	}
+	parts := make([]string, len(settings))
+	for i, s := range settings {
+		parts[i] = s.String()
+		if s.Err != nil {
+			parts[i] = s.Name + "=? (" + s.Err.Error() + ")"
+		}
+	}
+	fmt.Fprintf(w, "sockit: options on %s: %s\n", on, strings.Join(parts, ", "))
 }

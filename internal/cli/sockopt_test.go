@@ -1,0 +1,64 @@
+package cli_test
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sockit/sockit/internal/testnet"
+)
+
+// TestOptionsReadBack: -v prints the options as the kernel holds them,
+// on the listener and on the dialled connection.
+func TestOptionsReadBack(t *testing.T) {
+	srv := startServe(t, 1, "tcp://127.0.0.1:0")
+	r := sockit(t, "hi", "connect", "-v", srv.addrs[0]+"?rcvbuf=64k&ttl=9&tos=lowdelay&keepalive=30s,5s,4&nodelay=0")
+	want := regexp.MustCompile(`(?m)^sockit: options on 127\.0\.0\.1:\d+: rcvbuf=131072 \(asked 65536\), ttl=9, tos=0x10, nodelay=0, keepalive=1, keepidle=30, keepintvl=5, keepcnt=4$`)
+	if r.code != 0 || !want.MatchString(r.stderr) {
+		t.Errorf("connect -v: exit %d, stderr:\n%s\nwant a line matching %v", r.code, r.stderr, want)
+	}
+	srv.stop(t)
+
+	p := startListen(t, "-v", "tcp://127.0.0.1:0?sndbuf=100k&congestion=reno&linger=0")
+	line := p.nextLine(t) // after "listening on"
+	if !regexp.MustCompile(`^sockit: options on 127\.0\.0\.1:\d+: sndbuf=204800 \(asked 102400\), linger=0s, congestion=reno$`).MatchString(line) {
+		t.Errorf("listen -v options line %q", line)
+	}
+}
+
+// TestOptionsRefused: a bad value is a usage error (exit 2); what the
+// kernel refuses is exit 1 with the option, the value and the reason.
+func TestOptionsRefused(t *testing.T) {
+	tests := []struct {
+		args   []string
+		nobody bool // run as nobody, without CAP_NET_ADMIN
+		code   int
+		want   string
+	}{
+		{[]string{"listen", "tcp://127.0.0.1:0?dscp=99"}, false, 2, "option dscp=99: want a code point from 0 to 63"},
+		{[]string{"listen", "udp://127.0.0.1:0?keepalive"}, false, 2, "option keepalive applies to tcp, not udp"},
+		{[]string{"listen", "tcp://127.0.0.1:0?congestion=nosuch"}, false, 1, "setsockopt congestion=nosuch: no such file or directory (the kernel has no such algorithm; it offers "},
+		{[]string{"connect", "tcp://127.0.0.1:9?bindtodevice=nosuch0"}, false, 1, "setsockopt bindtodevice=nosuch0: no such device (no interface of that name here)"},
+		{[]string{"listen", "tcp://127.0.0.1:0?mark=1"}, true, 1, "setsockopt mark=1: operation not permitted (needs CAP_NET_ADMIN"},
+		{[]string{"listen", "udp://127.0.0.1:0?rcvbufforce=1m"}, true, 1, "setsockopt rcvbufforce=1048576: operation not permitted (needs CAP_NET_ADMIN"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			cmd := exec.CommandContext(testnet.Context(t), sockitBin, tt.args...)
+			if tt.nobody {
+				if os.Geteuid() != 0 {
+					t.Skip("needs root to run sockit as nobody; as a user, CAP_NET_ADMIN is missing anyway")
+				}
+				const nobody = 65534
+				cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+			}
+			r := sockitCmd(t, cmd, "")
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want %d and one line with %q", r.code, r.stderr, tt.code, tt.want)
+			}
+		})
+	}
+}

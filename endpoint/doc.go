@@ -13,13 +13,19 @@
 //	-                         (standard input and output)
 //	exec:COMMAND              file:PATH               (a program; a file, for relay)
 //
-// Socket options follow a '?': reuseport, nodelay, rcvbuf, sndbuf, ttl,
-// backlog, bind (the source address of a dial), and listen or dial (the
-// role, where a command lets either side take either), as in
-// "tcp://127.0.0.1:0?backlog=16&rcvbuf=256k". TLS endpoints also take cert
-// and key (a listener's certificate; without them Listen makes a
-// self-signed one), ca (the authorities a dial trusts), servername and
-// insecure.
+// Socket options follow a '?', as in "tcp://127.0.0.1:0?backlog=16&rcvbuf=256k":
+// buffers (rcvbuf, sndbuf, rcvbufforce, sndbufforce), the IP header (ttl or
+// hoplimit, tos, dscp or tclass), TCP (nodelay, keepalive, linger,
+// fastopen, congestion, maxseg, user-timeout, quickack, cork), binding
+// (reuseport, reuseaddr, v6only, freebind, transparent, bindtodevice, bind:
+// the source address of a dial), routing and queueing (mark, priority,
+// broadcast, busy-poll, debug), the listen backlog, and listen or dial (the
+// role, where a command lets either side take either). Each is a field of
+// [Options]; [Options.ReadBack] reads back what the kernel made of them,
+// and a setsockopt the kernel refuses is a [*SockoptError]. TLS endpoints
+// also take cert and key (a listener's certificate; without them Listen
+// makes a self-signed one), ca (the authorities a dial trusts), servername
+// and insecure.
 //
 // icmp and icmp6 addresses take no options; package icmp opens them, for
 // sockit listen's raw receive, and Listen and Dial refuse them.

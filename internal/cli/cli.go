@@ -67,9 +67,13 @@ Addresses:
   icmp://0.0.0.0         icmp6://[::]        (raw ICMP: listen's raw receive)
   -                      standard input and output
   exec:COMMAND           file:PATH           (relay: a program, a file)
-Options follow '?': reuseport, nodelay, rcvbuf, sndbuf, ttl, backlog, bind,
-  listen, dial (which side listens, in relay); for tls: cert, key, ca,
-  servername, insecure
+Options follow '?' (-v prints them as the kernel holds them):
+  rcvbuf, sndbuf, rcvbufforce, sndbufforce, ttl (hoplimit), tos (dscp,
+  tclass), nodelay, keepalive, linger, fastopen, congestion, maxseg,
+  user-timeout, quickack, cork, reuseport, reuseaddr, v6only, freebind,
+  transparent, bindtodevice, mark, priority, broadcast, busy-poll, debug,
+  backlog, bind, listen, dial (which side listens, in relay); for tls:
+  cert, key, ca, servername, insecure
   e.g. tcp://127.0.0.1:0?backlog=16&rcvbuf=256k
 
 Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address).`,

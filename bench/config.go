@@ -56,7 +56,8 @@ type Config struct {
 	// is zero too, 5 seconds.
 	Duration time.Duration
 	// Messages, if positive, ends the run after that many messages (or
-	// connections, in Connect mode) instead of after Duration.
+	// connections, in Connect mode, failed dials included) instead of
+	// after Duration.
 	Messages int64
 	// Warmup is how long to run before measuring. Nothing done during it
 	// is counted, but it is verified all the same.

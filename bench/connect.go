@@ -67,6 +67,12 @@ func (l *connectLoop) serve() error {
 		}
 		fd, err := l.r.dial(ctx)
 		if err != nil {
+			// A failed dial uses up its place in the count as a
+			// connection does: else a target that refuses them all
+			// would keep a counted run going for ever.
+			if phase == measuring && l.quota > 0 {
+				l.quota--
+			}
 			// Back off a little, so that a server that refuses at once
 			// is not hammered in a tight loop.
 			t := time.NewTimer(connectBackoff)

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"syscall"
 
@@ -193,7 +194,7 @@ func (w *datagramWorker) send(s *dgramSocket, at, now int64) bool {
 		return false
 	}
 	if err != nil {
-		w.fail(s, dgramErrKind(err), fmt.Sprintf("send: %v", err))
+		w.sockFail(s, "send", err)
 		return false
 	}
 	measured := w.r.phase.Load() == measuring
@@ -233,7 +234,7 @@ func (w *datagramWorker) read(s *dgramSocket, now int64) {
 			return
 		}
 		if err != nil {
-			w.fail(s, dgramErrKind(err), fmt.Sprintf("receive: %v", err))
+			w.sockFail(s, "receive", err)
 			return
 		}
 		got := w.buf[:n]
@@ -324,11 +325,14 @@ func (w *datagramWorker) fail(s *dgramSocket, kind, what string) {
 	w.end(s)
 }
 
-// dgramErrKind classifies a datagram socket's error: a refused send means
+// sockFail fails s for an error of its op ("send", "receive"). A refusal
+// is no fault of an echo: the ICMP port unreachable that answered an
+// earlier datagram (for a Unix socket, a path nobody reads) says that
 // nothing listens at the target.
-func dgramErrKind(err error) string {
-	if err == syscall.ECONNREFUSED {
-		return ErrConnect
+func (w *datagramWorker) sockFail(s *dgramSocket, op string, err error) {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		w.fail(s, ErrRefused, w.r.refusal(fmt.Errorf("%s: %w", op, err)))
+		return
 	}
-	return errKind(err)
+	w.fail(s, errKind(err), fmt.Sprintf("%s: %v", op, err))
 }

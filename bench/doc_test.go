@@ -29,7 +29,7 @@ func TestJSONDocumented(t *testing.T) {
 			}
 		}
 	}
-	for _, kind := range []string{ErrMismatch, ErrExtra, ErrShort, ErrTimeout, ErrReset, ErrConnect, ErrIO, ErrTruncated} {
+	for _, kind := range []string{ErrMismatch, ErrExtra, ErrShort, ErrTimeout, ErrReset, ErrConnect, ErrRefused, ErrIO, ErrTruncated} {
 		if !strings.Contains(doc, "| `"+kind+"` |") {
 			t.Errorf("error kind %q has no row in docs/bench-json.md", kind)
 		}

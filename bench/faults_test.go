@@ -309,3 +309,63 @@ func TestStalledEchoTimesOut(t *testing.T) {
 		t.Errorf("failure %q does not say how far the echo got", res.Failure)
 	}
 }
+
+// closedTarget returns an address on loopback where nothing listens: a
+// port the kernel just gave out and got back.
+func closedTarget(t *testing.T, network string) endpoint.Endpoint {
+	t.Helper()
+	var c interface {
+		Close() error
+	}
+	var addr net.Addr
+	switch network {
+	case "udp":
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, addr = pc, pc.LocalAddr()
+	default:
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, addr = ln, ln.Addr()
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return endpoint.FromAddr(network, addr)
+}
+
+// TestRefusedTarget: a port where nothing listens refuses the connection
+// (or, for UDP, answers with an ICMP port unreachable, which the connected
+// socket reads as ECONNREFUSED). The run fails as refused, saying so, not
+// as an echo that came back wrong.
+func TestRefusedTarget(t *testing.T) {
+	tests := []struct {
+		name    string
+		network string
+		cfg     Config
+	}{
+		{"datagram", "udp", Config{Mode: Datagram, Messages: 5}},
+		{"connect/count", "tcp", Config{Mode: Connect, Messages: 3}},
+		{"connect/duration", "tcp", Config{Mode: Connect, Duration: 50 * time.Millisecond}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Target = closedTarget(t, tc.network)
+			res := mustRun(t, cfg)
+			if !res.Failed() || !res.Refused() || res.Messages != 0 {
+				t.Errorf("failed %v, refused %v, %d messages; want a failed, refused run with none", res.Failed(), res.Refused(), res.Messages)
+			}
+			if res.Errors[ErrRefused] == 0 || len(res.Errors) != 1 {
+				t.Errorf("errors %v, want only %s", res.Errors, ErrRefused)
+			}
+			if want := cfg.Target.String() + " refused: nothing listens there"; !strings.Contains(res.Failure, want) {
+				t.Errorf("failure %q, want it to say %q", res.Failure, want)
+			}
+		})
+	}
+}

@@ -107,7 +107,8 @@ type Latency struct {
 }
 
 // Error kinds. A run fails if any of ErrMismatch, ErrExtra, ErrShort,
-// ErrTimeout (stream modes) or ErrReset happened.
+// ErrTimeout (stream modes) or ErrReset happened, or if nothing was
+// measured because of ErrConnect or ErrRefused.
 const (
 	ErrMismatch  = "mismatch"  // a byte came back different from the byte sent
 	ErrExtra     = "extra"     // more came back than was sent
@@ -115,22 +116,33 @@ const (
 	ErrTimeout   = "timeout"   // an echo did not come within Timeout
 	ErrReset     = "reset"     // the server reset the connection
 	ErrConnect   = "connect"   // a connection could not be made
+	ErrRefused   = "refused"   // nothing listens at the target: a dial, or (ICMP port unreachable) a datagram, was refused
 	ErrIO        = "io"        // another error reading or writing
 	ErrTruncated = "truncated" // a datagram came back shorter than sent
 )
 
 // Failed reports whether the run saw an error that means the server did
-// not echo faithfully; its figures are then not to be trusted.
+// not echo faithfully, or measured nothing because no connection could be
+// made or the target refused; its figures are then not to be trusted.
 func (r *Result) Failed() bool {
+	return r.unfaithful() || (r.Messages == 0 && r.Errors[ErrConnect]+r.Errors[ErrRefused] > 0)
+}
+
+// Refused reports whether the run failed because the target refused it:
+// nothing listens there. Nothing was measured, and nothing came back wrong.
+func (r *Result) Refused() bool {
+	return !r.unfaithful() && r.Messages == 0 && r.Errors[ErrRefused] > 0
+}
+
+// unfaithful reports whether the run saw an error that means the server
+// did not echo faithfully.
+func (r *Result) unfaithful() bool {
 	for _, kind := range []string{ErrMismatch, ErrExtra, ErrShort, ErrReset, ErrTruncated, ErrIO} {
 		if r.Errors[kind] > 0 {
 			return true
 		}
 	}
-	if r.Mode != Datagram && r.Errors[ErrTimeout] > 0 {
-		return true // a stream echo that never came; a datagram may be lost
-	}
-	return r.Messages == 0 && r.Errors[ErrConnect] > 0
+	return r.Mode != Datagram && r.Errors[ErrTimeout] > 0 // a stream echo that never came; a datagram may be lost
 }
 
 // newHistogram makes a histogram of durations from 1 ns to 100 s, to three

@@ -36,7 +36,8 @@ type run struct {
 
 	mu          sync.Mutex
 	connectHist *hdrhistogram.Histogram
-	connectErrs int64
+	connectErrs int64 // failed dials, refusals apart
+	refusedErrs int64 // dials refused: nothing listens at the target
 	firstDial   error
 }
 
@@ -208,8 +209,14 @@ func (r *run) drive(ctx context.Context, loops []loop) (res *Result, err error) 
 	r.mu.Lock()
 	if r.connectErrs > 0 {
 		res.Errors[ErrConnect] += r.connectErrs
-		if res.Failure == "" && res.Messages == 0 {
-			res.Failure = r.firstDial.Error()
+	}
+	if r.refusedErrs > 0 {
+		res.Errors[ErrRefused] += r.refusedErrs
+	}
+	if r.firstDial != nil && res.Failure == "" && res.Messages == 0 {
+		res.Failure = r.firstDial.Error()
+		if errors.Is(r.firstDial, syscall.ECONNREFUSED) {
+			res.Failure = r.refusal(r.firstDial)
 		}
 	}
 	res.Connect, err = summarise(r.connectHist)
@@ -261,7 +268,11 @@ func (r *run) dial(ctx context.Context) (int, error) {
 			return -1, err // the run is stopping: not the server's fault
 		}
 		r.mu.Lock()
-		r.connectErrs++
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			r.refusedErrs++
+		} else {
+			r.connectErrs++
+		}
 		if r.firstDial == nil {
 			r.firstDial = err
 		}
@@ -328,6 +339,12 @@ feed:
 	close(next)
 	wg.Wait()
 	return fds, ids
+}
+
+// refusal says what a refused connection or datagram means, with the
+// error that told.
+func (r *run) refusal(err error) string {
+	return fmt.Sprintf("%s refused: nothing listens there (%v)", r.cfg.Target, err)
 }
 
 // errKind classifies a read or write error.

@@ -94,7 +94,7 @@ func errorSummary(errs map[string]int64) string {
 		return "0"
 	}
 	var parts []string
-	for _, k := range []string{ErrMismatch, ErrExtra, ErrShort, ErrTimeout, ErrReset, ErrTruncated, ErrConnect, ErrIO} {
+	for _, k := range []string{ErrMismatch, ErrExtra, ErrShort, ErrTimeout, ErrReset, ErrTruncated, ErrConnect, ErrRefused, ErrIO} {
 		if n := errs[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}

@@ -140,8 +140,11 @@ func serveRecords(c recordConn, svc service.Stream, st *tally, idle time.Duratio
 			return err
 		}
 		n, truncated, err := c.ReadRecord(buf)
-		if n == 0 && (err == nil || err == io.EOF) {
-			return c.CloseWrite() // the peer shut down its write side
+		// The peer shut down its write side, or closed: the end of a
+		// normal session. errors.Is, because the net package's
+		// ReadMsgUnix (the threaded engine's) wraps io.EOF in an OpError.
+		if n == 0 && (err == nil || errors.Is(err, io.EOF)) {
+			return c.CloseWrite()
 		}
 		if err != nil {
 			return idleError(err, idle)

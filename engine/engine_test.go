@@ -418,6 +418,52 @@ func TestLogs(t *testing.T) {
 	})
 }
 
+// TestSeqPacketClientClose checks that a client closing its unixpacket
+// connection, the usual way for one to end, is logged as a stream's close
+// is: at level INFO, with no error.
+func TestSeqPacketClientClose(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		tests := []struct {
+			name  string
+			close func(net.Conn) error
+		}{
+			{"close", net.Conn.Close},
+			{"half-close", func(c net.Conn) error { return c.(*net.UnixConn).CloseWrite() }},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var mu sync.Mutex
+				var logs bytes.Buffer
+				closed := make(chan struct{})
+				logger := slog.New(slog.NewJSONHandler(io.MultiWriter(lockedWriter{&mu, &logs}, &signalWriter{match: `"msg":"close"`, c: closed}), nil))
+				_, ep := serve(t, e, "unixpacket:"+filepath.Join(testnet.SocketDir(t), "seq.sock"), Config{Logger: logger})
+				c := dial(t, ep)
+				if _, err := c.Write([]byte("record")); err != nil {
+					t.Fatal(err)
+				}
+				if n, err := c.Read(make([]byte, 16)); err != nil || n != len("record") {
+					t.Fatalf("echo: %d bytes, %v", n, err)
+				}
+				if err := tt.close(c); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case <-closed:
+				case <-testnet.Context(t).Done():
+					t.Fatal("the server logged no close")
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for line := range strings.Lines(logs.String()) {
+					if strings.Contains(line, `"msg":"close"`) && (!strings.Contains(line, `"level":"INFO"`) || strings.Contains(line, `"err"`)) {
+						t.Errorf("close logged as %s", line)
+					}
+				}
+			})
+		}
+	})
+}
+
 type lockedWriter struct {
 	mu *sync.Mutex
 	w  io.Writer

@@ -68,7 +68,7 @@ type Summary struct {
 	Received    int           // requests that got a reply (duplicates not counted)
 	Duplicates  int           // extra replies
 	Errors      int           // ICMP errors about requests
-	Elapsed     time.Duration // from the first request to the end
+	Elapsed     time.Duration // from the first request sent to the last, as iputils' "time": not the wait for replies
 	Min, Avg    time.Duration // round-trip times of the first replies
 	Max, Mdev   time.Duration // Mdev is the standard deviation, as iputils computes it
 }
@@ -157,6 +157,7 @@ type pingState struct {
 	sq       float64           // of their squares
 	sum      Summary
 	start    time.Time
+	first    time.Time // when the first request was sent
 	lastSend time.Time
 }
 
@@ -274,7 +275,12 @@ func (p *Pinger) send(ctx context.Context, st *pingState) {
 	st.replies[seq] = 0
 	sent, err := p.conn.SendEcho(ctx, p.cfg.Dst, seq, p.data)
 	st.sentAt[seq] = sent.UnixNano()
-	st.lastSend = sent
+	if !sent.IsZero() { // zero: the ended context kept the request from leaving
+		if st.first.IsZero() {
+			st.first = sent
+		}
+		st.lastSend = sent
+	}
 	st.sum.Transmitted = st.sent
 	if err != nil && p.OnSendError != nil {
 		p.OnSendError(seq, err)
@@ -343,7 +349,12 @@ func (st *pingState) record(rtt time.Duration) {
 // summary finishes the statistics.
 func (st *pingState) summary() Summary {
 	s := st.sum
-	s.Elapsed = time.Since(st.start)
+	// iputils ping's "time" runs from the first request sent to the last
+	// one, leaving out the wait for replies: with -c 1 it is 0 ms, however
+	// long the reply took or was waited for.
+	if !st.first.IsZero() {
+		s.Elapsed = st.lastSend.Sub(st.first)
+	}
 	if s.Received > 0 {
 		n := float64(s.Received)
 		avg := st.total / n

@@ -142,6 +142,48 @@ func TestPingDeadlineAndCount(t *testing.T) {
 	}
 }
 
+// TestPingElapsed checks that the summary's time runs from the first
+// request sent to the last, as iputils ping's does, without the wait for
+// replies: a single request makes 0, answered or waited for in vain.
+func TestPingElapsed(t *testing.T) {
+	needRaw(t)
+	tests := []struct {
+		name     string
+		silent   bool // ping inside a namespace whose host ignores echo requests
+		received int
+	}{
+		{"answered", false, 1},
+		{"unanswered", true, 0},
+	}
+	for _, tt := range tests {
+		for _, host := range loopbacks(t) {
+			t.Run(tt.name+"/"+host, func(t *testing.T) {
+				dst := netip.MustParseAddr(host)
+				cfg := Config{Dst: dst, Count: 1, Kind: Raw, Timeout: 5 * time.Second}
+				var r pingResult
+				if tt.silent {
+					h := testnet.New(t).Host("silent")
+					key := "net.ipv4.icmp_echo_ignore_all"
+					if dst.Is6() {
+						key = "net.ipv6.icmp.echo_ignore_all"
+					}
+					h.Sysctl(t, key, "1")
+					cfg.Timeout = 200 * time.Millisecond
+					r = pingFrom(t, h, cfg)
+				} else {
+					r = runPinger(t, cfg)
+				}
+				if r.sum.Transmitted != 1 || r.sum.Received != tt.received {
+					t.Fatalf("summary %+v, want 1 sent and %d received", r.sum, tt.received)
+				}
+				if r.sum.Elapsed != 0 {
+					t.Errorf("elapsed %v for one request, want 0 (first to last request)", r.sum.Elapsed)
+				}
+			})
+		}
+	}
+}
+
 func TestTraceLoopback(t *testing.T) {
 	needRaw(t)
 	for _, host := range loopbacks(t) {

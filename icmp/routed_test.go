@@ -14,11 +14,12 @@ type family struct {
 	name                  string
 	server                string
 	a, aToB, b, bToC, cTo string // who answers at each hop
+	absent                string // an address on the server's link that no host has
 }
 
 var families = []family{
-	{"ipv4", testnet.ServerIP, testnet.AClientIP, testnet.AtoBIP, testnet.BtoAIP, testnet.BtoCIP, testnet.CtoAIP},
-	{"ipv6", testnet.ServerIP6, testnet.AClientIP6, testnet.AtoBIP6, testnet.BtoAIP6, testnet.BtoCIP6, testnet.CtoAIP6},
+	{"ipv4", testnet.ServerIP, testnet.AClientIP, testnet.AtoBIP, testnet.BtoAIP, testnet.BtoCIP, testnet.CtoAIP, "203.0.113.9"},
+	{"ipv6", testnet.ServerIP6, testnet.AClientIP6, testnet.AtoBIP6, testnet.BtoAIP6, testnet.BtoCIP6, testnet.CtoAIP6, "2001:db8:3::9"},
 }
 
 // pingFrom runs a pinger whose socket lives in h's namespace.
@@ -110,6 +111,23 @@ func TestRouted(t *testing.T) {
 			hops := traceFrom(t, r.Client, TraceConfig{Dst: dst, UDP: true, Wait: 5 * time.Second})
 			if len(hops) != 2 || !hops[1].Stopped() || hops[1].Probes[0].Flag() != "!N" || hops[1].Probes[0].From.String() != f.b {
 				t.Errorf("trace with the server's link down: %+v", hops)
+			}
+		})
+		t.Run(f.name+"/host-unreachable", func(t *testing.T) {
+			// B, the last router, looks for the absent host on the
+			// server's link (ARP, neighbour discovery: three solicitations
+			// a second apart) before it answers the third hop's probes
+			// "host unreachable". With the default wait that answer counts
+			// for the hop it belongs to, and the trace stops there, as
+			// traceroute's does.
+			hops := traceFrom(t, r.Client, TraceConfig{Dst: netip.MustParseAddr(f.absent)})
+			if len(hops) != 3 {
+				t.Fatalf("%d hops %+v, want 3: %s, %s, then %s with !H", len(hops), hops, f.a, f.b, f.b)
+			}
+			for _, p := range hops[2].Probes {
+				if !p.Answered || p.From.String() != f.b || p.Flag() != "!H" || p.Reached {
+					t.Errorf("hop 3 probe %+v (%s): want !H from %s", p, p.Message.Describe(), f.b)
+				}
 			}
 		})
 		for _, kind := range []Kind{Raw, Datagram} {

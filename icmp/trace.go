@@ -26,7 +26,7 @@ type TraceConfig struct {
 	FirstTTL int           // the first TTL to probe with (1 if 0)
 	MaxTTL   int           // the last (30 if 0)
 	Probes   int           // probes per hop (3 if 0)
-	Wait     time.Duration // how long to wait for a hop's answers (3 s if 0)
+	Wait     time.Duration // how long to wait for a hop's answers (DefaultWait if 0)
 	Size     int           // payload bytes of each probe
 	Kind     Kind          // the ICMP socket for ICMP probes
 	Tracer   socket.Tracer // if not nil, sees the sockets' system calls
@@ -34,6 +34,14 @@ type TraceConfig struct {
 
 // DefaultPort is the first UDP port a trace probes, as traceroute's.
 const DefaultPort = 33434
+
+// DefaultWait is how long a hop's probes are waited for: traceroute's
+// default. It must outlast a last router's search for an absent host
+// (three ARP or neighbour solicitations a second apart) before it answers
+// "host unreachable": a shorter wait gives up on the hop just before that
+// answer comes, and the next hop's probes, queued behind the same search,
+// get the !H instead, one hop (with a 1 s wait, three) too far.
+const DefaultWait = 5 * time.Second
 
 func (c *TraceConfig) defaults() {
 	if c.Port == 0 {
@@ -49,7 +57,7 @@ func (c *TraceConfig) defaults() {
 		c.Probes = 3
 	}
 	if c.Wait == 0 {
-		c.Wait = 3 * time.Second
+		c.Wait = DefaultWait
 	}
 }
 

@@ -184,14 +184,21 @@ func (o outputOptions) write(stdio IO, runs []*bench.Result) error {
 			fmt.Fprintf(stdio.Out, "charts: %s\n", strings.Join(paths, " "))
 		}
 	}
-	var failed []string
+	// A refused run measured nothing: no echo was there to be unfaithful.
+	var failed, refused []string
 	for _, r := range runs {
-		if r.Failed() {
+		switch {
+		case r.Refused():
+			refused = append(refused, r.Target)
+		case r.Failed():
 			failed = append(failed, r.Label)
 		}
 	}
-	if len(failed) > 0 {
+	switch {
+	case len(failed) > 0:
 		return fmt.Errorf("bench: the echo was not faithful in %s: see FAILED above", strings.Join(failed, ", "))
+	case len(refused) > 0:
+		return fmt.Errorf("bench: nothing listens at %s: see FAILED above", strings.Join(refused, ", "))
 	}
 	return nil
 }

@@ -363,6 +363,45 @@ func TestBenchFaultyServer(t *testing.T) {
 	}
 }
 
+// TestBenchRefused benches a loopback port where nothing listens: the
+// run is FAILED as refused, and bench says nothing listens there, not that
+// the echo was unfaithful.
+func TestBenchRefused(t *testing.T) {
+	tests := []struct {
+		mode, network string
+	}{
+		{"datagram", "udp"},
+		{"connect", "tcp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			var addr string
+			if tt.network == "udp" {
+				pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				addr = "udp://" + pc.LocalAddr().String()
+				pc.Close()
+			} else {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				addr = "tcp://" + ln.Addr().String()
+				ln.Close()
+			}
+			r := sockit(t, "", "bench", "--mode", tt.mode, "-n", "3", addr)
+			if r.code != 1 || !strings.Contains(r.stdout, "FAILED "+addr+": ") || !strings.Contains(r.stdout, addr+" refused: nothing listens there") {
+				t.Errorf("exit %d, output:\n%s", r.code, r.stdout)
+			}
+			if want := "sockit: bench: nothing listens at " + addr + ": see FAILED above\n"; r.stderr != want {
+				t.Errorf("stderr %q, want %q", r.stderr, want)
+			}
+		})
+	}
+}
+
 // TestBenchUsage checks that bad input exits 2 with one line on stderr and
 // nothing on stdout.
 func TestBenchUsage(t *testing.T) {

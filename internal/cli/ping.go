@@ -224,10 +224,12 @@ func runPing(ctx context.Context, host string, opts pingOptions, stdio IO) error
 	if opts.json {
 		out = io.Discard
 	}
+	// iputils' two headers, to the space: its IPv6 one has none before
+	// the parenthesis.
 	if dst.Is4() {
 		fmt.Fprintf(out, "PING %s (%s) %d(%d) bytes of data.\n", host, dst, opts.size, opts.size+28)
 	} else {
-		fmt.Fprintf(out, "PING %s (%s) %d data bytes\n", host, dst, opts.size)
+		fmt.Fprintf(out, "PING %s(%s) %d data bytes\n", host, dst, opts.size)
 	}
 	lines := out
 	if opts.quiet {
@@ -256,7 +258,8 @@ func runPing(ctx context.Context, host string, opts pingOptions, stdio IO) error
 	if sum.Errors > 0 {
 		fmt.Fprintf(out, ", +%d errors", sum.Errors)
 	}
-	fmt.Fprintf(out, ", %s%% packet loss, time %dms\n", strconv.FormatFloat(sum.Loss(), 'g', 6, 64), sum.Elapsed.Milliseconds())
+	// Rounded to the millisecond, as iputils rounds it.
+	fmt.Fprintf(out, ", %s%% packet loss, time %dms\n", strconv.FormatFloat(sum.Loss(), 'g', 6, 64), sum.Elapsed.Round(time.Millisecond).Milliseconds())
 	if sum.Received > 0 {
 		fmt.Fprintf(out, "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", ms(sum.Min), ms(sum.Avg), ms(sum.Max), ms(sum.Mdev))
 	}

@@ -42,9 +42,10 @@ func TestPingOutput(t *testing.T) {
 				t.Fatalf("exit %d; stderr %q", r.code, r.stderr)
 			}
 			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			// As iputils prints them: for IPv6, no space before "(".
 			header := fmt.Sprintf("PING %s (%s) 56(84) bytes of data.", host, host)
 			if strings.Contains(host, ":") {
-				header = fmt.Sprintf("PING %s (%s) 56 data bytes", host, host)
+				header = fmt.Sprintf("PING %s(%s) 56 data bytes", host, host)
 			}
 			if len(lines) != 8 || lines[0] != header || lines[4] != "" || lines[5] != "--- "+host+" ping statistics ---" ||
 				!pingStatsLine.MatchString(lines[6]) || !pingRTTLine.MatchString(lines[7]) {
@@ -55,6 +56,27 @@ func TestPingOutput(t *testing.T) {
 				if m == nil || m[1] != host || m[2] != fmt.Sprint(i+1) {
 					t.Errorf("reply line %q", l)
 				}
+			}
+		})
+	}
+}
+
+// TestPingTimeUnanswered checks the summary's time when no reply comes:
+// iputils counts from the first request to the last, not the wait for
+// replies after it, so one request makes "time 0ms".
+func TestPingTimeUnanswered(t *testing.T) {
+	needRaw(t)
+	for _, host := range loopbackHosts() {
+		t.Run(host, func(t *testing.T) {
+			h := testnet.New(t).Host("silent")
+			key := "net.ipv4.icmp_echo_ignore_all"
+			if strings.Contains(host, ":") {
+				key = "net.ipv6.icmp.echo_ignore_all"
+			}
+			h.Sysctl(t, key, "1")
+			r := inNS(t, h, "ping", "-c", "1", "-W", "0.2", host)
+			if want := "1 packets transmitted, 0 received, 100% packet loss, time 0ms\n"; r.code != 1 || !strings.Contains(r.stdout, want) {
+				t.Errorf("exit %d, output:\n%s\nwant exit 1 and %q", r.code, r.stdout, want)
 			}
 		})
 	}

@@ -28,11 +28,15 @@ type routedFamily struct {
 	name, server, a, b, bToC, cTo string
 	exceeded                      string // how ping words a TTL that ran out
 	noRoute                       string // and a router without a route
+	absent                        string // an address on the server's link that no host has
+	noHost                        string // how a router that finds no host there words it
 }
 
 var routedFamilies = []routedFamily{
-	{"ipv4", testnet.ServerIP, testnet.AClientIP, testnet.BtoAIP, testnet.BtoCIP, testnet.CtoAIP, "Time to live exceeded", "Destination Net Unreachable"},
-	{"ipv6", testnet.ServerIP6, testnet.AClientIP6, testnet.BtoAIP6, testnet.BtoCIP6, testnet.CtoAIP6, "Time exceeded: Hop limit", "Destination unreachable: No route"},
+	{"ipv4", testnet.ServerIP, testnet.AClientIP, testnet.BtoAIP, testnet.BtoCIP, testnet.CtoAIP, "Time to live exceeded", "Destination Net Unreachable",
+		"203.0.113.9", "Destination Host Unreachable"},
+	{"ipv6", testnet.ServerIP6, testnet.AClientIP6, testnet.BtoAIP6, testnet.BtoCIP6, testnet.CtoAIP6, "Time exceeded: Hop limit", "Destination unreachable: No route",
+		"2001:db8:3::9", "Destination unreachable: Address unreachable"},
 }
 
 // hopRE matches a trace line of hop n whose probes were all answered by
@@ -77,6 +81,19 @@ func TestRoutedCLI(t *testing.T) {
 			if res.code != 1 || !regexp.MustCompile(`(?m)^ 2  `+regexp.QuoteMeta(f.b)+`  \d+\.\d{3} ms !N$`).MatchString(res.stdout) ||
 				!strings.Contains(res.stderr, "stopped at hop 2: "+f.noRoute+" from "+f.b) {
 				t.Errorf("trace: exit %d, stderr %q, output:\n%s", res.code, res.stderr, res.stdout)
+			}
+		})
+		t.Run(f.name+"/host-unreachable", func(t *testing.T) {
+			// B answers "host unreachable" once it has looked for the
+			// absent host for 3 s: with the default wait, the mark is on
+			// the third hop, where traceroute prints it, and the trace
+			// ends there.
+			res := inNS(t, r.Client, "trace", "-q", "1", f.absent)
+			lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
+			hop3 := regexp.MustCompile(`^ 3  ` + regexp.QuoteMeta(f.b) + `  \d+\.\d{3} ms !H$`)
+			if res.code != 1 || len(lines) != 4 || !hop3.MatchString(lines[3]) ||
+				!strings.Contains(res.stderr, "stopped at hop 3: "+f.noHost+" from "+f.b) {
+				t.Errorf("exit %d, stderr %q, output:\n%s\nwant hop 3 from %s with !H, and no more", res.code, res.stderr, res.stdout, f.b)
 			}
 		})
 		t.Run(f.name+"/ping", func(t *testing.T) {

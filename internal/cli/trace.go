@@ -28,7 +28,7 @@ type traceOptions struct {
 }
 
 func newTraceCmd(stdio IO) *cobra.Command {
-	opts := traceOptions{wait: 3 * time.Second}
+	opts := traceOptions{wait: icmp.DefaultWait}
 	cmd := &cobra.Command{
 		Use:     "trace [flags] HOST",
 		Aliases: []string{"traceroute"},

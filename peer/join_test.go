@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/sockit/sockit/internal/testnet"
@@ -408,3 +409,33 @@ func TestSendLinesTooLarge(t *testing.T) {
 		t.Error("a line over MaxMessage was taken")
 	}
 }
+
+func TestCRLF(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", ""},
+		{"a\n", "a\r\n"},
+		{"a\nb\n", "a\r\nb\r\n"},
+		{"a\r\nb\n", "a\r\nb\r\n"}, // already CRLF: left alone
+		{"\n\n", "\r\n\r\n"},
+		{"no newline", "no newline"},
+		{"\r", "\r"},
+	} {
+		for _, chunk := range []int{1, 2, 3, 64} { // reads of every size, so a CR LF across two reads is seen
+			got, err := io.ReadAll(peer.CRLF(iotest.OneByteReader(strings.NewReader(tt.in))))
+			if chunk > 1 {
+				got, err = io.ReadAll(peer.CRLF(&chunkReader{strings.NewReader(tt.in), chunk}))
+			}
+			if err != nil || string(got) != tt.want {
+				t.Errorf("CRLF(%q) in reads of %d = %q, %v; want %q", tt.in, chunk, got, err, tt.want)
+			}
+		}
+	}
+}
+
+// chunkReader reads at most n bytes at a time.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }

@@ -66,3 +66,45 @@ func sizeLimit(a net.Addr) string {
 	}
 	return "a Unix datagram or record is at most the socket's SO_SNDBUF less 32 bytes; raise it with ?sndbuf="
 }
+
+// CRLF returns r with each line feed that no carriage return precedes
+// sent as CR LF, as nc -C and ncat -C send their input: for the protocols
+// (SMTP, HTTP, IRC) whose lines end so.
+func CRLF(r io.Reader) io.Reader { return &crlfReader{r: r} }
+
+type crlfReader struct {
+	r       io.Reader
+	lastCR  bool   // the last byte read was a CR
+	pending []byte // converted bytes not yet returned
+	buf     []byte
+}
+
+func (c *crlfReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if len(c.pending) == 0 {
+		want := max(len(p)/2, 1)
+		if cap(c.buf) < want {
+			c.buf = make([]byte, want)
+		}
+		n, err := c.r.Read(c.buf[:want])
+		out := c.pending[:0]
+		for _, b := range c.buf[:n] {
+			if b == '\n' && !c.lastCR {
+				out = append(out, '\r')
+			}
+			out = append(out, b)
+			c.lastCR = b == '\r'
+		}
+		c.pending = out
+		if len(out) == 0 {
+			return 0, err
+		}
+		// What was read goes first; a reader repeats its error, or its
+		// end, on the next call.
+	}
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}

@@ -300,35 +300,53 @@ func (r *run) serveEach(join func(n int64, c net.Conn, idled func() bool) serve)
 	return err
 }
 
+// RunProgram joins c to a run of the program argv (argv[0] looked up in
+// PATH, no shell), as ncat's --exec does for the connection it dialled or
+// accepted: what c receives is the program's standard input, and what the
+// program writes goes to c; its standard error goes to stderr (discarded if
+// nil), and SOCKIT_PEER_ADDR and SOCKIT_LOCAL_ADDR in its environment are
+// c's addresses. On a datagram connection each line the program writes is
+// one datagram. It returns when both ways have ended, or ctx has: Received
+// is what went to the program, Sent what came from it.
+func RunProgram(ctx context.Context, c net.Conn, argv []string, stderr io.Writer) (Result, error) {
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	prog, err := relay.Start(ctx, argv, programEnv(c), stderr)
+	if err != nil {
+		return Result{}, err
+	}
+	peer, ok := c.(relay.Conn) // as it is, for io.Copy's splice
+	if !ok {
+		peer = halfCloser{c}
+	}
+	if isDatagram(c) {
+		peer = relay.Lines(peer) // a datagram per line the program writes
+	}
+	st, err := relay.Join(ctx, peer, prog)
+	res := Result{Received: st.AToB, Sent: st.BToA}
+	switch {
+	case ctx.Err() != nil:
+		res.Ending, err = Closed, nil
+	case peerLeft(err):
+		res.Ending, err = PeerLeft, nil
+	case err != nil:
+		res.Ending = Closed
+	case st.FirstEnd == relay.A:
+		res.Ending = PeerFirst
+	case st.FirstEnd == relay.B:
+		res.Ending = ProgramFirst
+	}
+	return res, err
+}
+
 // serveProgram joins each peer to its own run of the program.
 func (r *run) serveProgram() error {
 	pairing := func(n int64, c net.Conn, idled func() bool) serve {
 		return func() (Result, error) {
-			env := programEnv(c)
-			prog, err := relay.Start(r.ctx, r.s.Program, env, r.s.ProgramStderr)
-			if err != nil {
-				return Result{}, err
-			}
-			peer, ok := c.(relay.Conn) // as it is, for io.Copy's splice
-			if !ok {
-				peer = halfCloser{c}
-			}
-			if r.datagram {
-				peer = relay.Lines(peer) // a datagram per line the program writes
-			}
-			st, err := relay.Join(r.ctx, peer, prog)
-			res := Result{Received: st.AToB, Sent: st.BToA, Idled: idled()}
-			switch {
-			case r.ctx.Err() != nil || res.Idled:
-				res.Ending, err = Closed, nil
-			case peerLeft(err):
-				res.Ending, err = PeerLeft, nil
-			case err != nil:
-				res.Ending = Closed
-			case st.FirstEnd == relay.A:
-				res.Ending = PeerFirst
-			case st.FirstEnd == relay.B:
-				res.Ending = ProgramFirst
+			res, err := RunProgram(r.ctx, c, r.s.Program, r.s.ProgramStderr)
+			if idled() {
+				res.Idled, res.Ending, err = true, Closed, nil
 			}
 			return res, err
 		}
@@ -549,4 +567,17 @@ func (c countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// isDatagram reports whether c carries datagrams: a session of a datagram
+// listener, or a udp or unixgram socket.
+func isDatagram(c net.Conn) bool {
+	if _, ok := c.(*session.Conn); ok {
+		return true
+	}
+	switch c.LocalAddr().Network() {
+	case "udp", "udp4", "udp6", "unixgram":
+		return true
+	}
+	return false
 }

@@ -83,6 +83,14 @@ func addCompletions(root *cobra.Command) {
 		{"bench", "png", dirs},
 		{"bench merge", "png", dirs},
 		{"listen", "exec", programs},
+		{"connect", "exec", programs},
+		{"listen", "allowfile", anyFile},
+		{"listen", "denyfile", anyFile},
+		{"connect", "sh-exec", none},
+		{"connect", "source", none},
+		{"listen", "source", none},
+		{"connect", "tos", oneOf("lowdelay", "throughput", "reliability", "mincost", "ef", "cs0", "cs1", "cs6", "af11", "af21", "af31", "af41")},
+		{"listen", "tos", oneOf("lowdelay", "throughput", "reliability", "mincost", "ef", "cs0", "cs1", "cs6", "af11", "af21", "af31", "af41")},
 		// Free text: nothing to offer, and not the files of the directory.
 		{"listen", "sh-exec", none},
 		{"bench", "label", none},
@@ -126,6 +134,12 @@ func addCompletions(root *cobra.Command) {
 			c.ValidArgsFunction = none
 		}
 		c.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden { // nc's and ncat's flags that sockit refuses
+				if _, ok := c.GetFlagCompletionFunc(f.Name); !ok && f.Value.Type() != "bool" {
+					c.RegisterFlagCompletionFunc(f.Name, none)
+				}
+				return
+			}
 			if t := f.Value.Type(); t == "bool" || t == "string" {
 				return
 			}

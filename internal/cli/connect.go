@@ -11,6 +11,7 @@ import (
 
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/peer"
+	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/socket"
 )
 
@@ -23,6 +24,9 @@ type connectOptions struct {
 	rules   ruleFlags
 	nc      ncFlags
 	zero    bool
+	keep    bool   // -k, with -l
+	exec    string // -e
+	shExec  string // -c
 	tls     tlsFlags
 	dump    dumpFlags
 }
@@ -55,9 +59,14 @@ way, who closed first, why connect ended. -x dumps every chunk sent and
 received on standard error in hex, --text as text.
 
 nc's habits work too: "connect HOST PORT", -u for udp, -U for a Unix socket
-path (-uU: unixgram), -4/-6, -n (numeric host only), -l to listen instead
-(sockit listen), and -z HOST PORTS to report which ports accept a
-connection without sending anything (sockit scan does more).`,
+path (-uU: unixgram), -4/-6, -n (numeric host only), -s ADDR and -p PORT
+(the source address and port), -C (CRLF line ends), -I/-O (buffers), -T
+(TOS), -M (TTL), -b (broadcast), -D (SO_DEBUG), -N (accepted: the rule
+already), -e/-c (a program on the connection, as ncat's), -l to listen
+instead (sockit listen; -lvp PORT, -lk), and -z HOST PORTS to report which
+ports accept a connection without sending anything (sockit scan does more).
+nc's and ncat's flags that sockit does not take are refused with what to
+type instead (the README's flag table lists them all).`,
 		Example: `  echo hello | sockit connect :7777
   sockit connect -v tcp6://[::1]:7777 < request.bin > reply.bin
   printf 'one\ntwo\n' | sockit connect udp://127.0.0.1:7777
@@ -65,8 +74,11 @@ connection without sending anything (sockit scan does more).`,
   echo hi | sockit connect -u 127.0.0.1 7777
   sockit connect -z -v 127.0.0.1 20-25,80
   sockit connect tls://example.com:443 < request.txt
-  sockit connect --insecure tls://127.0.0.1:8443`,
-		Args: argsBetween(1, 2),
+  sockit connect --insecure tls://127.0.0.1:8443
+  sockit connect -lvp 4444                    # nc -lvp 4444
+  sockit connect -s 127.0.0.2 -p 40000 10.0.0.5 80
+  sockit connect -e /bin/sh 10.0.0.5 4444     # ncat -e`,
+		Args: ncPositional(&opts.nc),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.zero {
 				return runZeroIO(cmd.Context(), args, opts, stdio)
@@ -76,7 +88,17 @@ connection without sending anything (sockit scan does more).`,
 				return err
 			}
 			if opts.nc.listen {
-				return runListen(cmd.Context(), addr, listenOptions{maxConns: 1, idle: opts.idle, rules: opts.rules, verbose: opts.verbose, dump: opts.dump}, stdio)
+				ctx, stop := handleSignals(cmd.Context()) // listening runs on: connect's own come after its dial
+				defer stop()
+				maxConns := 1
+				if opts.keep {
+					maxConns = 100
+				}
+				return runListen(ctx, addr, listenOptions{keep: opts.keep, exec: opts.exec, shExec: opts.shExec, maxConns: maxConns,
+					idle: opts.idle, rules: opts.rules, verbose: opts.verbose, nc: opts.nc, dump: opts.dump}, stdio)
+			}
+			if opts.keep {
+				return usageErrorf("connect -k: keeps a listener open, for connect -l (or sockit listen -k)")
 			}
 			opts.addr = addr
 			return runConnect(cmd.Context(), opts, stdio)
@@ -84,13 +106,17 @@ connection without sending anything (sockit scan does more).`,
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "print the 5-tuple and the byte counts on standard error")
-	f.DurationVarP(&opts.timeout, "wait", "w", 0, "give up connecting after this long (0: the kernel's own timeout)")
+	f.VarP(seconds{&opts.timeout}, "wait", "w", "give up connecting after this long, in seconds or as a duration (0: the kernel's own timeout)")
 	f.DurationVar(&opts.quiet, "linger", time.Second, "datagrams: after input ends, how long to wait for a reply that has not come")
 	addRuleFlags(cmd, &opts.rules, &opts.idle, "i")
 	opts.nc.addFlags(cmd, false)
 	opts.tls.add(cmd)
 	opts.dump.add(cmd)
 	f.BoolVarP(&opts.zero, "zero", "z", false, "nc's -z: HOST PORTS, connect to each port and report it, sending nothing")
+	f.BoolVarP(&opts.keep, "keep-open", "k", false, "with -l: serve every peer, several at once, until interrupted (nc -lk)")
+	f.StringVarP(&opts.exec, "exec", "e", "", "run this program joined to the connection instead of standard input and output (ncat -e)")
+	f.StringVarP(&opts.shExec, "sh-exec", "c", "", "run this shell command (sh -c) joined to the connection (ncat -c)")
+	cmd.MarkFlagsMutuallyExclusive("exec", "sh-exec")
 	return cmd
 }
 
@@ -104,6 +130,16 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 	}
 	if err := opts.tls.apply("connect", &ep); err != nil {
 		return err
+	}
+	if err := opts.nc.apply(&ep, false); err != nil {
+		return err
+	}
+	argv, err := programArgs(opts.exec, opts.shExec)
+	if err != nil {
+		return err
+	}
+	if argv != nil && (opts.rules.sendOnly || opts.rules.recvOnly || opts.nc.crlf) {
+		return usageErrorf("connect: --send-only, --recv-only and -C shape standard input and output, which --exec and --sh-exec do not use")
 	}
 	dialCtx := ctx
 	if opts.timeout > 0 {
@@ -132,7 +168,13 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 	if d := opts.dump.dumper(stdio.Err); d != nil {
 		c = d.Conn(c, "")
 	}
+	if argv != nil {
+		return runConnectProgram(ctx, c, argv, opts, stdio)
+	}
 	j := opts.rules.join(stdio, opts.idle)
+	if opts.nc.crlf && j.Input != nil {
+		j.Input = peer.CRLF(j.Input)
+	}
 	j.Messages = ep.Type() != socket.Stream
 	j.Datagram = ep.Type() == socket.Datagram
 	j.Linger = opts.quiet
@@ -156,4 +198,50 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 		fmt.Fprintf(stdio.Err, "sockit: %s\n", statusLine(res, why))
 	}
 	return err
+}
+
+// runConnectProgram joins the dialled connection c to a program, as
+// ncat -e does: the program's standard input and output are the
+// connection.
+func runConnectProgram(ctx context.Context, c net.Conn, argv []string, opts connectOptions, stdio IO) error {
+	if opts.idle > 0 {
+		c = relay.CloseWhenIdle(c, opts.idle)
+	}
+	res, err := peer.RunProgram(ctx, c, argv, stdio.Err)
+	if opts.verbose {
+		why := ""
+		switch {
+		case err != nil:
+			why = "error: " + errorLine(err)
+		case res.Ending == peer.ProgramFirst:
+			why = "the program ended first, then the peer"
+		case res.Ending == peer.PeerFirst:
+			why = "the peer ended first, then the program"
+		case res.Ending == peer.PeerLeft:
+			why = "the peer left while the program was still sending"
+		}
+		// Sent is what the program sent the peer, Received what it got.
+		fmt.Fprintf(stdio.Err, "sockit: %s\n", statusLine(res, why))
+	}
+	return err
+}
+
+// programArgs is the program --exec or --sh-exec names: words split as a
+// shell would, or sh -c with the command; nil if neither is given.
+func programArgs(exec, shExec string) ([]string, error) {
+	switch {
+	case exec != "":
+		prog, err := parseEndpoint("exec:" + exec)
+		if err != nil {
+			return nil, usageErrorf("--exec %q: %v", exec, err)
+		}
+		argv := prog.Command()
+		if len(argv) == 0 {
+			return nil, usageErrorf("--exec: no program given")
+		}
+		return argv, nil
+	case shExec != "":
+		return []string{"/bin/sh", "-c", shExec}, nil
+	}
+	return nil, nil
 }

@@ -85,7 +85,7 @@ func TestErrors(t *testing.T) {
 		{"negative stats", []string{"serve", "--stats", "-1s"}, 2,
 			"sockit: --max-conns, --stats and --idle-timeout want 0 or more"},
 		{"bad duration", []string{"connect", "-w", "soon", "tcp://127.0.0.1:1"}, 2,
-			`sockit: invalid argument "soon" for "-w, --wait" flag: time: invalid duration "soon"`},
+			`sockit: invalid argument "soon" for "-w, --wait" flag: "soon" is neither seconds nor a duration like 1.5s or 250ms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,20 +20,21 @@ import (
 )
 
 type listenOptions struct {
-	keep     bool
-	exec     string
-	shExec   string
-	broker   bool
-	maxConns int
-	allow    []string
-	deny     []string
-	idle     time.Duration
-	rules    ruleFlags
-	verbose  bool
-	nc       ncFlags
-	dump     dumpFlags
-	raw      rawOptions
-	set      []string // the flags given, by long name
+	keep                  bool
+	exec                  string
+	shExec                string
+	broker                bool
+	maxConns              int
+	allow                 []string
+	deny                  []string
+	allowFiles, denyFiles []string // ncat's --allowfile, --denyfile
+	idle                  time.Duration
+	rules                 ruleFlags
+	verbose               bool
+	nc                    ncFlags
+	dump                  dumpFlags
+	raw                   rawOptions
+	set                   []string // the flags given, by long name
 }
 
 func newListenCmd(stdio IO) *cobra.Command {
@@ -84,11 +87,15 @@ fingerprint is printed, for clients to check.
 --max-conns bounds the peers served at once; more are accepted and closed
 (a datagram peer's datagrams are dropped). --allow and --deny take IP
 addresses or CIDR prefixes (repeat them or separate with commas): a peer
-must match an --allow, if any is given, and no --deny.
+must match an --allow, if any is given, and no --deny; --allowfile and
+--denyfile read them from a file, as ncat's do.
 
 nc's habits work too: "listen 8080" or "listen -l 127.0.0.1 8080" for
-tcp://, -u for udp, -U for a Unix socket path (-uU: unixgram), -4/-6, -n
-(numeric host only).
+tcp://, -p PORT and -s ADDR for the address (listen -vp 4444), -u for udp,
+-U for a Unix socket path (-uU: unixgram), -4/-6, -n (numeric host only),
+-C (CRLF line ends), -I/-O (buffers), -T (TOS), -M (TTL), -b (broadcast),
+-D (SO_DEBUG). nc's and ncat's flags that sockit does not take are refused
+with what to type instead.
 
 -v prints each peer's 5-tuple as it is accepted and one status line when it
 is done: bytes each way, who closed first, why it ended. -x dumps every
@@ -104,7 +111,7 @@ stream offset, and the peer's #number when several may be open.`,
   sockit listen 'tls://:8443?cert=server.pem&key=server.key'
   sockit listen tls://127.0.0.1:8443               # a self-signed certificate, fingerprint printed
   sockit listen icmp://0.0.0.0                      # every ICMP packet, decoded`,
-		Args: argsBetween(1, 2),
+		Args: ncPositional(&opts.nc),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			addr, err := opts.nc.address(args, true)
 			if err != nil {
@@ -122,6 +129,8 @@ stream offset, and the peer's #number when several may be open.`,
 	f.IntVarP(&opts.maxConns, "max-conns", "m", 100, "peers served at once; more are closed (datagrams: dropped)")
 	f.StringSliceVar(&opts.allow, "allow", nil, "serve only peers in these addresses or CIDR prefixes")
 	f.StringSliceVar(&opts.deny, "deny", nil, "refuse peers in these addresses or CIDR prefixes")
+	f.StringArrayVar(&opts.allowFiles, "allowfile", nil, "--allow the addresses and prefixes listed in this file (ncat's: one or more a line, # comments)")
+	f.StringArrayVar(&opts.denyFiles, "denyfile", nil, "--deny the addresses and prefixes listed in this file")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "print each peer's 5-tuple and, when it is done, a status line on standard error")
 	addRuleFlags(cmd, &opts.rules, &opts.idle, "w")
 	opts.nc.addFlags(cmd, true)
@@ -154,18 +163,12 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 	if opts.raw != (rawOptions{}) {
 		return usageErrorf("listen %s: --count and --json are for icmp:// addresses", addr)
 	}
-	var argv []string
-	switch {
-	case opts.exec != "":
-		prog, err := parseEndpoint("exec:" + opts.exec)
-		if err != nil {
-			return usageErrorf("--exec %q: %v", opts.exec, err)
-		}
-		if argv = prog.Command(); len(argv) == 0 {
-			return usageErrorf("--exec: no program given")
-		}
-	case opts.shExec != "":
-		argv = []string{"/bin/sh", "-c", opts.shExec}
+	if err := opts.nc.apply(&ep, true); err != nil {
+		return err
+	}
+	argv, err := programArgs(opts.exec, opts.shExec)
+	if err != nil {
+		return err
 	}
 	if (argv != nil || opts.broker) && (opts.rules.sendOnly || opts.rules.recvOnly) {
 		return usageErrorf("listen: --send-only and --recv-only shape standard input and output, which --exec, --sh-exec and --broker do not use")
@@ -173,14 +176,31 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 	if opts.maxConns < 1 {
 		return usageErrorf("--max-conns %d: at least 1 peer must be served", opts.maxConns)
 	}
+	join := opts.rules.join(stdio, opts.idle)
+	if opts.nc.crlf && join.Input != nil {
+		join.Input = peer.CRLF(join.Input)
+	}
 	srv := &peer.Server{
-		Join:          opts.rules.join(stdio, opts.idle),
+		Join:          join,
 		Keep:          opts.keep,
 		Program:       argv,
 		ProgramStderr: stdio.Err,
 		Broker:        opts.broker,
 	}
 	srv.Gate.Max = opts.maxConns
+	for _, lf := range []struct {
+		files []string
+		into  *[]string
+		flag  string
+	}{{opts.allowFiles, &opts.allow, "--allowfile"}, {opts.denyFiles, &opts.deny, "--denyfile"}} {
+		for _, name := range lf.files {
+			list, err := readAddressList(name)
+			if err != nil {
+				return usageErrorf("%s %v", lf.flag, err)
+			}
+			*lf.into = append(*lf.into, list...)
+		}
+	}
 	if srv.Gate.Allow, err = peer.ParsePrefixes(opts.allow); err != nil {
 		return usageErrorf("--allow %v", err)
 	}
@@ -342,4 +362,20 @@ func peerName(a net.Addr) string {
 		return a.String()
 	}
 	return "an unnamed peer"
+}
+
+// readAddressList reads ncat's --allowfile and --denyfile: addresses and
+// prefixes separated by white space or commas, # to the end of a line a
+// comment.
+func readAddressList(name string) ([]string, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var list []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		list = append(list, strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' })...)
+	}
+	return list, nil
 }

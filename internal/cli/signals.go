@@ -14,7 +14,8 @@ import (
 // print and exit at once (version, info, help, completion): they leave
 // SIGINT, SIGTERM and SIGPIPE to the runtime's defaults (the first two end
 // the process, and so does a write to a closed pipe on standard output, as
-// for cat). Not connect either, which installs them once its dial is done:
+// for cat). Not connect either, which installs them once its dial is done
+// (or at once, listening with -l):
 // a Ctrl-C during a dial that hangs then ends the process, as it ends nc,
 // and a dial refused at once (a closed port) is answered without them.
 // What a handler costs before the first byte is written is the runtime's

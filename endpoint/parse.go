@@ -228,6 +228,8 @@ func parseICMPHost(network, rest string) (string, string) {
 	}
 	addr, err := netip.ParseAddr(host)
 	switch {
+	case err == nil && strings.ContainsAny(addr.Zone(), "[]/?&#% "):
+		return "", fmt.Sprintf("zone %q is not an interface name", addr.Zone())
 	case host == "" && network == "icmp":
 		return "0.0.0.0", ""
 	case host == "":

@@ -137,6 +137,7 @@ func TestParseErrors(t *testing.T) {
 		{"bind host name", "tcp://h:1?bind=localhost", `"localhost" is not an IP address`},
 		{"bind family", "tcp4://h:1?bind=::1", "tcp4 needs an IPv4 address"},
 		{"bind empty", "tcp://h:1?bind", "option bind needs an address"},
+		{"icmp6 zone bracket", "icmp6://::%]", `zone "]" is not an interface name`},
 		{"keepalive on udp", "udp://h:1?keepalive", "keepalive applies to tcp, not udp"},
 		{"keepalive four parts", "tcp://h:1?keepalive=30s,5s,4,1", "keepalive=30s,5s,4,1: want on, off"},
 		{"keepalive fraction", "tcp://h:1?keepalive=1.5s", `"1.5s" is not whole seconds`},

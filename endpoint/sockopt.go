@@ -420,3 +420,30 @@ func (o Options) keepAliveSockopts() []sockopt {
 	}
 	return l
 }
+
+// TCPInfo reads the kernel's view of c, a TCP connection (TCP_INFO): its
+// round-trip times, retransmits, congestion window, bytes acknowledged.
+// c may be wrapped, as a *tls.Conn and the wrappers with a NetConn method
+// are (relay.IdleConn, dump.Conn).
+func TCPInfo(c net.Conn) (socket.TCPInfo, error) {
+	for range 8 { // wrappers of wrappers, not loops
+		if sc, ok := c.(syscall.Conn); ok {
+			rc, err := sc.SyscallConn()
+			if err != nil {
+				return socket.TCPInfo{}, err
+			}
+			var info socket.TCPInfo
+			var ierr error
+			if err := rc.Control(func(fd uintptr) { info, ierr = socket.TCPInfoFD(fd) }); err != nil {
+				return socket.TCPInfo{}, err
+			}
+			return info, ierr
+		}
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = w.NetConn()
+	}
+	return socket.TCPInfo{}, fmt.Errorf("tcp_info: %T is not a TCP socket", c)
+}

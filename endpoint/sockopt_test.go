@@ -14,6 +14,7 @@ import (
 
 	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/internal/testnet"
+	"github.com/sockit/sockit/relay"
 	"github.com/sockit/sockit/socket"
 )
 
@@ -292,5 +293,36 @@ func TestSockoptRefused(t *testing.T) {
 	_, err := parse(t, "tcp://127.0.0.1:0?mark=1").Listen(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "CAP_NET_ADMIN") {
 		t.Errorf("mark as a user: %v, want the CAP_NET_ADMIN hint", err)
+	}
+}
+
+// TestTCPInfo reads the kernel's view of both ends of a connection, also
+// through the wrappers sockit puts around connections.
+func TestTCPInfo(t *testing.T) {
+	_, _, dc, ac := tcpTriple(t, "tcp", "")
+	msg := []byte("hello, tcp_info")
+	if _, err := dc.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(ac, make([]byte, len(msg))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := endpoint.TCPInfo(ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != "ESTABLISHED" || got.BytesReceived != uint64(len(msg)) || got.SndMSS <= 0 || got.Cwnd <= 0 {
+		t.Errorf("accepted side: %+v; want ESTABLISHED, %d bytes received, an MSS and a window", got, len(msg))
+	}
+	wrapped := relay.CloseWhenIdle(dc, time.Hour)
+	defer wrapped.Close()
+	if info, err := endpoint.TCPInfo(wrapped); err != nil || info.State != "ESTABLISHED" {
+		t.Errorf("through relay.IdleConn: %+v, %v", info, err)
+	}
+	if !strings.HasPrefix(got.String(), "ESTABLISHED rtt ") {
+		t.Errorf("String() = %q", got.String())
+	}
+	if _, err := endpoint.TCPInfo(&net.UDPConn{}); err == nil {
+		t.Error("TCPInfo of a UDP socket: no error")
 	}
 }

@@ -356,3 +356,88 @@ func DomainFD(fd uintptr) (Domain, error) {
 	}
 	return Domain(v), nil
 }
+
+// TCPInfo is the kernel's view of a TCP connection (getsockopt TCP_INFO,
+// struct tcp_info), in Go's units.
+type TCPInfo struct {
+	State         string        // ESTABLISHED, CLOSE_WAIT, ...
+	RTT, RTTVar   time.Duration // smoothed round-trip time and its variance
+	MinRTT        time.Duration // the smallest round trip seen
+	RTO           time.Duration // the retransmission timeout
+	Retransmits   int           // unrecovered retransmits of the oldest segment now
+	TotalRetrans  int           // segments retransmitted over the connection's life
+	Lost          int           // segments the kernel counts as lost now
+	Unacked       int           // segments sent and not yet acknowledged
+	Cwnd          int           // the congestion window, in segments
+	Ssthresh      int           // the slow-start threshold, in segments; 0: not yet set (infinite)
+	PMTU          int           // the path MTU
+	SndMSS        int           // the segment size sent
+	RcvMSS        int           // the segment size received
+	Reordering    int           // how far the kernel lets segments be reordered
+	DeliveryRate  uint64        // bytes a second, as the kernel last measured delivery
+	BytesAcked    uint64        // bytes sent and acknowledged
+	BytesReceived uint64        // bytes received
+	BytesRetrans  uint64        // bytes retransmitted
+	SegsOut       int
+	SegsIn        int
+	SndWnd        int // the peer's receive window, bytes
+	RcvWnd        int // ours, as advertised
+}
+
+var tcpStates = [...]string{"", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
+	"CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV", "BOUND_INACTIVE"}
+
+// TCPInfoFD reads TCP_INFO of the TCP socket fd, untraced.
+func TCPInfoFD(fd uintptr) (TCPInfo, error) {
+	ti, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return TCPInfo{}, os.NewSyscallError("getsockopt", fmt.Errorf("TCP_INFO: %w", err))
+	}
+	us := func(v uint32) time.Duration { return time.Duration(v) * time.Microsecond }
+	i := TCPInfo{
+		RTT: us(ti.Rtt), RTTVar: us(ti.Rttvar), MinRTT: us(ti.Min_rtt), RTO: us(ti.Rto),
+		Retransmits: int(ti.Retransmits), TotalRetrans: int(ti.Total_retrans), Lost: int(ti.Lost), Unacked: int(ti.Unacked),
+		Cwnd: int(ti.Snd_cwnd), PMTU: int(ti.Pmtu), SndMSS: int(ti.Snd_mss), RcvMSS: int(ti.Rcv_mss),
+		Reordering: int(ti.Reordering), DeliveryRate: ti.Delivery_rate,
+		BytesAcked: ti.Bytes_acked, BytesReceived: ti.Bytes_received, BytesRetrans: ti.Bytes_retrans,
+		SegsOut: int(ti.Segs_out), SegsIn: int(ti.Segs_in), SndWnd: int(ti.Snd_wnd), RcvWnd: int(ti.Rcv_wnd),
+	}
+	if int(ti.State) < len(tcpStates) {
+		i.State = tcpStates[ti.State]
+	} else {
+		i.State = strconv.Itoa(int(ti.State))
+	}
+	if ti.Snd_ssthresh < 0x7fffffff { // TCP_INFINITE_SSTHRESH until the first loss
+		i.Ssthresh = int(ti.Snd_ssthresh)
+	}
+	return i, nil
+}
+
+// String is the kernel's view in a line: "ESTABLISHED rtt 0.05ms ±0.03
+// (min 0.02), rto 204ms, retrans 0/0, lost 0, cwnd 10, ssthresh inf, pmtu
+// 65535, mss 32768, delivery 1.2 Gbit/s, acked 6 B, received 6 B,
+// reordering 3".
+func (i TCPInfo) String() string {
+	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', -1, 64) }
+	ssthresh := "inf"
+	if i.Ssthresh > 0 {
+		ssthresh = strconv.Itoa(i.Ssthresh)
+	}
+	return fmt.Sprintf("%s rtt %sms ±%s (min %s), rto %sms, retrans %d/%d, lost %d, unacked %d, cwnd %d, ssthresh %s, pmtu %d, mss %d, delivery %s, acked %d B, received %d B, retransmitted %d B, reordering %d",
+		i.State, ms(i.RTT), ms(i.RTTVar), ms(i.MinRTT), ms(i.RTO), i.Retransmits, i.TotalRetrans, i.Lost, i.Unacked,
+		i.Cwnd, ssthresh, i.PMTU, i.SndMSS, bitRate(i.DeliveryRate), i.BytesAcked, i.BytesReceived, i.BytesRetrans, i.Reordering)
+}
+
+// bitRate is bytes a second as bits: "1.2 Gbit/s".
+func bitRate(bytesPerSec uint64) string {
+	b := float64(bytesPerSec) * 8
+	for _, u := range []struct {
+		scale float64
+		unit  string
+	}{{1e9, "Gbit/s"}, {1e6, "Mbit/s"}, {1e3, "kbit/s"}} {
+		if b >= u.scale {
+			return strconv.FormatFloat(b/u.scale, 'f', 1, 64) + " " + u.unit
+		}
+	}
+	return strconv.FormatFloat(b, 'f', 0, 64) + " bit/s"
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -24,9 +25,10 @@ type connectOptions struct {
 	rules   ruleFlags
 	nc      ncFlags
 	zero    bool
-	keep    bool   // -k, with -l
-	exec    string // -e
-	shExec  string // -c
+	tcpInfo time.Duration // --tcp-info: print TCP_INFO this often
+	keep    bool          // -k, with -l
+	exec    string        // -e
+	shExec  string        // -c
 	tls     tlsFlags
 	dump    dumpFlags
 }
@@ -113,6 +115,7 @@ type instead (the README's flag table lists them all).`,
 	opts.tls.add(cmd)
 	opts.dump.add(cmd)
 	f.BoolVarP(&opts.zero, "zero", "z", false, "nc's -z: HOST PORTS, connect to each port and report it, sending nothing")
+	f.VarP(seconds{&opts.tcpInfo}, "tcp-info", "", "print the kernel's TCP_INFO (rtt, retransmits, cwnd, ...) this often while the connection lives, in seconds or as a duration")
 	f.BoolVarP(&opts.keep, "keep-open", "k", false, "with -l: serve every peer, several at once, until interrupted (nc -lk)")
 	f.StringVarP(&opts.exec, "exec", "e", "", "run this program joined to the connection instead of standard input and output (ncat -e)")
 	f.StringVarP(&opts.shExec, "sh-exec", "c", "", "run this shell command (sh -c) joined to the connection (ncat -c)")
@@ -165,6 +168,15 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 		fmt.Fprintf(stdio.Err, "sockit: connected %s\n", endpoint.TupleOf(c))
 		reportOptions(stdio.Err, ep.Options, c, c.LocalAddr().String())
 	}
+	raw := c // the socket, before any dump wraps it
+	isTCP := ep.Type() == socket.Stream && !ep.IsUnix()
+	if opts.tcpInfo > 0 {
+		if !isTCP {
+			return usageErrorf("--tcp-info: %s is not a TCP connection", ep)
+		}
+		stop := printTCPInfoEvery(ctx, stdio.Err, raw, opts.tcpInfo)
+		defer stop()
+	}
 	if d := opts.dump.dumper(stdio.Err); d != nil {
 		c = d.Conn(c, "")
 	}
@@ -198,6 +210,39 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 		fmt.Fprintf(stdio.Err, "sockit: %s\n", statusLine(res, why))
 	}
 	return err
+}
+
+// reportTCPInfo prints c's TCP_INFO, the kernel's view of the
+// connection: "sockit: tcp_info at close: ESTABLISHED rtt 0.05ms ...".
+func reportTCPInfo(w io.Writer, c net.Conn, when string) {
+	info, err := endpoint.TCPInfo(c)
+	if err != nil {
+		fmt.Fprintf(w, "sockit: tcp_info %s: %v\n", when, err)
+		return
+	}
+	fmt.Fprintf(w, "sockit: tcp_info %s: %s\n", when, info)
+}
+
+// printTCPInfoEvery prints c's TCP_INFO every interval until stop is
+// called or ctx ends; stop returns once the printing has stopped.
+func printTCPInfoEvery(ctx context.Context, w io.Writer, c net.Conn, interval time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		start := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				reportTCPInfo(w, c, "at "+now.Sub(start).Round(time.Millisecond).String())
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // runConnectProgram joins the dialled connection c to a program, as

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"regexp"
@@ -61,4 +62,54 @@ func TestOptionsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTCPInfoInterval: --tcp-info prints the kernel's view while the
+// connection lives.
+func TestTCPInfoInterval(t *testing.T) {
+	srv := startServe(t, 1, "tcp://127.0.0.1:0")
+	cmd := exec.CommandContext(testnet.Context(t), sockitBin, "connect", "--tcp-info", "0.05", srv.addrs[0])
+	p := startCmdNoListen(t, cmd)
+	p.waitLine(t, `^sockit: tcp_info at \d+ms: ESTABLISHED rtt [\d.]+ms ±[\d.]+ \(min [\d.]+\), rto \d+ms, retrans 0/0, lost 0, .*cwnd \d+, ssthresh (inf|\d+), pmtu \d+, mss \d+, delivery .*, acked \d+ B, received \d+ B`)
+	p.stdin.Close()
+	if code := p.wait(t); code != 0 {
+		t.Errorf("connect --tcp-info exit %d: %s", code, p.errAll)
+	}
+	srv.stop(t)
+	if r := sockit(t, "", "connect", "--tcp-info", "1", "udp://127.0.0.1:9"); r.code != 2 || !strings.Contains(r.stderr, "--tcp-info: udp://127.0.0.1:9 is not a TCP connection") {
+		t.Errorf("--tcp-info on udp: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// startCmdNoListen starts cmd as startCmd does, without waiting for a
+// listening line: for commands that print none, as connect.
+func startCmdNoListen(t *testing.T, cmd *exec.Cmd) *listenProc {
+	t.Helper()
+	p := &listenProc{cmd: cmd, stdout: &lockedBuffer{}, stderr: make(chan string, 1000), errAll: &lockedBuffer{}, done: make(chan struct{})}
+	var err error
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = p.stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	go func() {
+		defer close(p.done)
+		defer close(p.stderr)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.errAll.Write([]byte(sc.Text() + "\n"))
+			select {
+			case p.stderr <- sc.Text():
+			default:
+			}
+		}
+	}()
+	return p
 }

@@ -72,6 +72,9 @@ func (s *core) serveConn(c conn, records recordConn, tuple endpoint.Tuple) {
 		err = serveStream(c, svc, st, s.cfg.IdleTimeout)
 	}
 	st.End = time.Now()
+	if tuple.Proto == "tcp" {
+		st.TCPInfo = tcpInfoOf(c)
+	}
 	if errors.Is(err, errIdle) {
 		s.log.Info("close", "conn", st.ConnStats, "reason", "idle timeout")
 		return
@@ -226,4 +229,22 @@ type unixRecords struct{ *net.UnixConn }
 func (u unixRecords) ReadRecord(p []byte) (int, bool, error) {
 	n, _, flags, _, err := u.ReadMsgUnix(p, nil)
 	return n, flags&syscall.MSG_TRUNC != 0, err
+}
+
+// tcpInfoOf reads c's TCP_INFO before it closes, or nil if it cannot.
+func tcpInfoOf(c conn) *socket.TCPInfo {
+	var info socket.TCPInfo
+	var err error
+	switch c := c.(type) {
+	case net.Conn:
+		info, err = endpoint.TCPInfo(c)
+	case *fdConn:
+		info, err = socket.TCPInfoFD(uintptr(c.fd.Fd()))
+	default:
+		return nil
+	}
+	if err != nil {
+		return nil
+	}
+	return &info
 }

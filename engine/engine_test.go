@@ -632,3 +632,62 @@ func testMaxConns(t *testing.T, e Engine) {
 	}
 	roundTrip(b, "still b")
 }
+
+// TestCloseLogTCPInfo checks that every engine logs the kernel's view of
+// a TCP connection (TCP_INFO) as it closes, and none for a Unix one.
+func TestCloseLogTCPInfo(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		for _, addr := range []string{"tcp://127.0.0.1:0", "unix:" + filepath.Join(testnet.SocketDir(t), "s.sock")} {
+			var mu sync.Mutex
+			var logs bytes.Buffer
+			closed := make(chan struct{})
+			logger := slog.New(slog.NewJSONHandler(io.MultiWriter(lockedWriter{&mu, &logs}, &signalWriter{match: `"msg":"close"`, c: closed}), nil))
+			_, ep := serve(t, e, addr, Config{Logger: logger})
+			c := dial(t, ep)
+			msg := []byte("measure me")
+			if _, err := c.Write(msg); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(c, make([]byte, len(msg))); err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+			select {
+			case <-closed:
+			case <-testnet.Context(t).Done():
+				t.Fatal("the server logged no close")
+			}
+			mu.Lock()
+			var rec struct {
+				Msg  string `json:"msg"`
+				Conn struct {
+					TCPInfo *struct {
+						RTT           int64  `json:"rtt"`
+						Cwnd          int    `json:"cwnd"`
+						BytesReceived uint64 `json:"bytes_received"`
+						BytesAcked    uint64 `json:"bytes_acked"`
+					} `json:"tcp_info"`
+				} `json:"conn"`
+			}
+			for line := range strings.Lines(logs.String()) {
+				if strings.Contains(line, `"msg":"close"`) {
+					if err := json.Unmarshal([]byte(line), &rec); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			mu.Unlock()
+			ti := rec.Conn.TCPInfo
+			switch {
+			case strings.HasPrefix(addr, "unix"):
+				if ti != nil {
+					t.Errorf("%s: a Unix connection logged tcp_info %+v", addr, *ti)
+				}
+			case ti == nil:
+				t.Errorf("%s: no tcp_info in the close log:\n%s", addr, logs.String())
+			case ti.BytesReceived < uint64(len(msg)) || ti.BytesAcked < uint64(len(msg)) || ti.Cwnd <= 0 || ti.RTT <= 0:
+				t.Errorf("%s: tcp_info %+v: want %d bytes received and acknowledged, a window and a round trip", addr, *ti, len(msg))
+			}
+		}
+	})
+}

@@ -323,6 +323,11 @@ func (l *evLoop) watch(c *evConn, events uint32) {
 // close ends c and logs what passed.
 func (l *evLoop) close(c *evConn, err error) {
 	delete(l.conns, c.fd)
+	if c.st.Tuple.Proto == "tcp" {
+		if info, ierr := socket.TCPInfoFD(uintptr(c.fd)); ierr == nil {
+			c.st.TCPInfo = &info
+		}
+	}
 	poll.Close(c.fd) // also removes it from epoll
 	c.st.c.closed()
 	l.s.connClosed()

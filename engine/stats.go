@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/socket"
 )
 
 // ConnStats is what a server counts for one connection or datagram peer.
@@ -15,6 +16,9 @@ type ConnStats struct {
 	BytesOut int64          // bytes sent to the peer
 	Start    time.Time      // when the connection was accepted or the peer first seen
 	End      time.Time      // when it closed or was last heard from
+	// TCPInfo is the kernel's view of a TCP connection as it closed
+	// (TCP_INFO), or nil for other sockets.
+	TCPInfo *socket.TCPInfo
 }
 
 // LogValue renders the stats as slog attributes.
@@ -24,6 +28,29 @@ func (s ConnStats) LogValue() slog.Value {
 		slog.Int64("bytes_in", s.BytesIn),
 		slog.Int64("bytes_out", s.BytesOut),
 		slog.Duration("duration", s.End.Sub(s.Start)),
+		tcpInfoAttr(s.TCPInfo),
+	)
+}
+
+// tcpInfoAttr renders the kernel's view of a TCP connection for the close
+// log: what a user chasing a slow or lossy connection looks at first.
+func tcpInfoAttr(i *socket.TCPInfo) slog.Attr {
+	if i == nil {
+		return slog.Attr{}
+	}
+	return slog.Group("tcp_info",
+		slog.Duration("rtt", i.RTT),
+		slog.Duration("rttvar", i.RTTVar),
+		slog.Duration("min_rtt", i.MinRTT),
+		slog.Int("retrans", i.TotalRetrans),
+		slog.Int("lost", i.Lost),
+		slog.Int("cwnd", i.Cwnd),
+		slog.Int("ssthresh", i.Ssthresh),
+		slog.Int("pmtu", i.PMTU),
+		slog.Uint64("delivery_rate", i.DeliveryRate),
+		slog.Uint64("bytes_acked", i.BytesAcked),
+		slog.Uint64("bytes_received", i.BytesReceived),
+		slog.Int("reordering", i.Reordering),
 	)
 }
 

@@ -150,6 +150,20 @@ type TLSOptions struct {
 	// ServerName is the name a dial asks for (SNI) and verifies, instead
 	// of the host of the address ("?servername=").
 	ServerName string
+	// ClientCA is the certificate authorities a listener verifies client
+	// certificates against ("?clientca="): a client that presents one
+	// must be signed by them. With VerifyClient ("?verifyclient"), every
+	// client must present one (mutual TLS); without ClientCA the system's
+	// authorities verify it.
+	ClientCA     string
+	VerifyClient bool
+	// ALPN is the application protocols offered or accepted, in order of
+	// preference, separated by commas ("?alpn=h2,http/1.1"). A string, so
+	// that an Endpoint stays comparable.
+	ALPN string
+	// MinVersion is the oldest TLS version allowed ("?minversion=1.3"):
+	// tls.VersionTLS12 (the default) or tls.VersionTLS13.
+	MinVersion uint16
 }
 
 // Role is whether an endpoint listens or dials.
@@ -349,6 +363,21 @@ func (o Options) query() string {
 	}
 	if o.TLS.Insecure {
 		parts = append(parts, "insecure")
+	}
+	if o.TLS.ClientCA != "" {
+		parts = append(parts, "clientca="+o.TLS.ClientCA)
+	}
+	if o.TLS.VerifyClient {
+		parts = append(parts, "verifyclient")
+	}
+	if o.TLS.ALPN != "" {
+		parts = append(parts, "alpn="+o.TLS.ALPN)
+	}
+	switch o.TLS.MinVersion {
+	case 0x0303:
+		parts = append(parts, "minversion=1.2")
+	case 0x0304:
+		parts = append(parts, "minversion=1.3")
 	}
 	return strings.Join(parts, "&")
 }

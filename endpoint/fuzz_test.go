@@ -23,6 +23,7 @@ func FuzzParse(f *testing.F) {
 		"tcp6://[::]:1?v6only=0&freebind&transparent&fastopen=16&maxseg=1000&user-timeout=1.5s&quickack&cork",
 		"udp://h:1?broadcast&dscp=ef&busy-poll=50us&rcvbufforce=1m&sndbufforce=2m&reuseaddr=0&debug&hoplimit=9",
 		"tcp://h:1?keepalive=off&linger=off&tclass=0x20", "tcp://h:1?keepalive&fastopen",
+		"tls://h:1?cert=c.pem&key=c.key&clientca=ca.pem&verifyclient&alpn=h2,http/1.1&minversion=1.3",
 	} {
 		f.Add(s)
 	}

@@ -157,6 +157,29 @@ func parseOptions(network, query string) (Options, string) {
 			}
 		case "insecure":
 			o.TLS.Insecure, reason = parseBool(name, value, hasValue)
+		case "clientca":
+			if value == "" {
+				return Options{}, "option clientca needs a value, as in clientca=ca.pem"
+			}
+			o.TLS.ClientCA = value
+		case "verifyclient":
+			o.TLS.VerifyClient, reason = parseBool(name, value, hasValue)
+		case "alpn":
+			for _, p := range strings.Split(value, ",") {
+				if p == "" || len(p) > 255 {
+					return Options{}, fmt.Sprintf("option alpn=%s: want protocol names separated by commas, as in alpn=h2,http/1.1", value)
+				}
+			}
+			o.TLS.ALPN = value
+		case "minversion":
+			switch value {
+			case "1.2":
+				o.TLS.MinVersion = 0x0303 // tls.VersionTLS12
+			case "1.3":
+				o.TLS.MinVersion = 0x0304 // tls.VersionTLS13
+			default:
+				return Options{}, fmt.Sprintf("option minversion=%s: want 1.2 or 1.3", value)
+			}
 		case "listen", "dial":
 			if hasValue {
 				return Options{}, fmt.Sprintf("option %s takes no value", name)
@@ -181,7 +204,7 @@ func optionApplies(network, name string) string {
 	inet := !isUnixNetwork(network)
 	tcp := strings.HasPrefix(network, "tcp") || isTLSNetwork(network)
 	switch name {
-	case "cert", "key", "ca", "insecure", "servername":
+	case "cert", "key", "ca", "insecure", "servername", "clientca", "verifyclient", "alpn", "minversion":
 		if isTLSNetwork(network) {
 			return ""
 		}

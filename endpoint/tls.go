@@ -64,7 +64,14 @@ func handshakeError(err error) error {
 
 func (e Endpoint) clientConfig() (*tls.Config, error) {
 	o := e.Options.TLS
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName, InsecureSkipVerify: o.Insecure}
+	cfg := &tls.Config{MinVersion: max(o.MinVersion, tls.VersionTLS12), ServerName: o.ServerName, InsecureSkipVerify: o.Insecure, NextProtos: alpnList(o.ALPN)}
+	if o.Cert != "" { // a client certificate, for a server that asks
+		cert, err := tls.LoadX509KeyPair(o.Cert, o.Key)
+		if err != nil {
+			return nil, fmt.Errorf("tls client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
 	if cfg.ServerName == "" {
 		host, _, err := net.SplitHostPort(e.Address)
 		if err != nil {
@@ -73,16 +80,26 @@ func (e Endpoint) clientConfig() (*tls.Config, error) {
 		cfg.ServerName = host
 	}
 	if o.CA != "" {
-		pem, err := os.ReadFile(o.CA)
+		pool, err := readCertPool(o.CA)
 		if err != nil {
-			return nil, fmt.Errorf("read CA file: %w", err)
+			return nil, err
 		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s holds no PEM certificate", o.CA)
-		}
+		cfg.RootCAs = pool
 	}
 	return cfg, nil
+}
+
+// readCertPool reads the PEM certificates in file.
+func readCertPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate", file)
+	}
+	return pool, nil
 }
 
 // TLSListener is what Listen returns for a tls endpoint: its connections
@@ -121,7 +138,20 @@ func (e Endpoint) listenTLS(ctx context.Context) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	cfg := &tls.Config{MinVersion: max(o.MinVersion, tls.VersionTLS12), Certificates: []tls.Certificate{cert}, NextProtos: alpnList(o.ALPN)}
+	switch {
+	case o.ClientCA != "":
+		if cfg.ClientCAs, err = readCertPool(o.ClientCA); err != nil {
+			ln.Close()
+			return nil, e.opError("listen", err)
+		}
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+		if o.VerifyClient {
+			cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+	case o.VerifyClient:
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert // against the system's authorities
+	}
 	return &TLSListener{Listener: tls.NewListener(ln, cfg), Certificate: cert.Leaf, SelfSigned: selfSigned, tcp: ln}, nil
 }
 
@@ -224,4 +254,31 @@ func Handshake(ctx context.Context, c net.Conn) error {
 		return fmt.Errorf("tls handshake with %s: %w", tc.RemoteAddr(), err)
 	}
 	return nil
+}
+
+func alpnList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// DescribeTLS says in a line what a TLS handshake agreed: the version,
+// the cipher suite, the application protocol, the server name the client
+// asked for, and the peer's certificate, if it sent one:
+// "TLS 1.3, TLS_AES_128_GCM_SHA256, alpn h2, server name localhost, peer
+// certificate client.example (SHA-256 12:AB:...)".
+func DescribeTLS(cs tls.ConnectionState) string {
+	parts := []string{tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite)}
+	if cs.NegotiatedProtocol != "" {
+		parts = append(parts, "alpn "+cs.NegotiatedProtocol)
+	}
+	if cs.ServerName != "" {
+		parts = append(parts, "server name "+cs.ServerName)
+	}
+	if len(cs.PeerCertificates) > 0 {
+		c := cs.PeerCertificates[0]
+		parts = append(parts, "peer certificate "+CertificateNames(c)+" (SHA-256 "+Fingerprint(c)+")")
+	}
+	return strings.Join(parts, ", ")
 }

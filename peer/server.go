@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -25,7 +26,8 @@ import (
 //   - Keep: every peer at once: Input goes to all of them, and what each
 //     sends goes to Output. When Input ends, every peer's write side is
 //     shut down after its last chunk (and that of each peer that comes
-//     later), unless Join.NoShutdown;
+//     later), unless Join.NoShutdown, or the peer is a TLS connection,
+//     for which that is a close_notify alert that ends most clients;
 //   - Program: each peer gets its own run of the program, its standard
 //     input and output on the connection (with Keep every peer, otherwise
 //     the first);
@@ -38,7 +40,9 @@ import (
 // line is one record.
 //
 // A peer that is a TLS connection is served once its handshake is done,
-// within 10 seconds. The zero Server serves the first peer, sending
+// within 10 seconds, and its write side is not shut down when Input ends:
+// that would be a close_notify alert, after which clients such as
+// openssl s_client stop sending; it is closed when the peer is done. The zero Server serves the first peer, sending
 // nothing and dropping what it sends.
 type Server struct {
 	// Join is the rule for the peers joined to Input and Output, and
@@ -89,6 +93,9 @@ const (
 	// Done: the peer has been served and its connection closed; Result
 	// says what moved and how it ended, Err what failed, if anything.
 	Done
+	// Secured: the peer's TLS handshake is done, and Conn (a *tls.Conn)
+	// can tell what it agreed. Only TLS peers have it, after Accepted.
+	Secured
 )
 
 // Event is a report of one peer.
@@ -198,6 +205,9 @@ func (r *run) handshake(n int64, c net.Conn) bool {
 		r.report(Event{Kind: Failed, Peer: n, Conn: c, Addr: c.RemoteAddr(), Err: err})
 		return false
 	}
+	if isTLS(c) {
+		r.report(Event{Kind: Secured, Peer: n, Conn: c, Addr: c.RemoteAddr()})
+	}
 	return true
 }
 
@@ -236,6 +246,11 @@ func (r *run) serveOne() error {
 	j.Messages = j.Messages || r.messages
 	j.Datagram = false // a session ends by falling silent, not by replies
 	j.StopWithPeer = j.StopWithPeer || r.datagram
+	// A TLS peer is not told that the input ended: its write side's end is
+	// a close_notify alert, after which clients such as openssl s_client
+	// stop sending and close, so a listener whose input ends at once
+	// (</dev/null) would lose all they meant to send. It ends when they do.
+	j.NoShutdown = j.NoShutdown || isTLS(c)
 	stop := context.AfterFunc(r.ctx, func() { c.Close() })
 	defer stop()
 	var cn counts
@@ -457,7 +472,7 @@ func (r *run) serveMany() error {
 		endOfInput = make(chan struct{}) // closed when inputEnded is set
 	)
 	endFor := func(c net.Conn, m *relay.Member) {
-		if !j.NoShutdown {
+		if !j.NoShutdown && !isTLS(c) { // a TLS peer's close_notify would end it: see serveOne
 			m.After(func() { CloseWrite(c) })
 		}
 	}
@@ -578,6 +593,22 @@ func isDatagram(c net.Conn) bool {
 	switch c.LocalAddr().Network() {
 	case "udp", "udp4", "udp6", "unixgram":
 		return true
+	}
+	return false
+}
+
+// isTLS reports whether c is a TLS connection, under any wrapper with a
+// NetConn method (relay.IdleConn, dump.Conn).
+func isTLS(c net.Conn) bool {
+	for range 8 {
+		if _, ok := c.(*tls.Conn); ok {
+			return true
+		}
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return false
+		}
+		c = w.NetConn()
 	}
 	return false
 }

@@ -167,6 +167,9 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 	if opts.verbose {
 		fmt.Fprintf(stdio.Err, "sockit: connected %s\n", endpoint.TupleOf(c))
 		reportOptions(stdio.Err, ep.Options, c, c.LocalAddr().String())
+		if cs, ok := tlsState(c); ok {
+			fmt.Fprintf(stdio.Err, "sockit: tls: %s\n", endpoint.DescribeTLS(cs))
+		}
 	}
 	raw := c // the socket, before any dump wraps it
 	isTCP := ep.Type() == socket.Stream && !ep.IsUnix()

@@ -293,6 +293,12 @@ func (r *listenReport) event(e peer.Event) {
 		if r.opts.verbose {
 			r.logf("#%d accepted %s", e.Peer, endpoint.TupleOf(e.Conn))
 		}
+	case peer.Secured:
+		if r.opts.verbose {
+			if cs, ok := tlsState(e.Conn); ok {
+				r.logf("#%d tls: %s", e.Peer, endpoint.DescribeTLS(cs))
+			}
+		}
 	case peer.Failed:
 		r.logf("#%d %v", e.Peer, errorLine(e.Err))
 	case peer.Done:

@@ -100,3 +100,19 @@ func reportOptions(w io.Writer, o endpoint.Options, sock any, on string) {
 	}
 	fmt.Fprintf(w, "sockit: options on %s: %s\n", on, strings.Join(parts, ", "))
 }
+
+// tlsState is the handshake state of c if it is a TLS connection, under
+// any wrapper with a NetConn method.
+func tlsState(c net.Conn) (tls.ConnectionState, bool) {
+	for range 8 {
+		if tc, ok := c.(*tls.Conn); ok {
+			return tc.ConnectionState(), true
+		}
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = w.NetConn()
+	}
+	return tls.ConnectionState{}, false
+}

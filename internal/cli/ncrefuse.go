@@ -43,7 +43,7 @@ func ncRefusals() []ncRefusal {
 		{long: "ssl-trustfile", value: true, why: "use --ca FILE (or ?ca=FILE)"},
 		{long: "ssl-servername", value: true, why: "use ?servername=NAME on the tls:// address"},
 		{long: "ssl-ciphers", value: true, why: "choosing TLS ciphers is not supported: Go's defaults apply"},
-		{long: "ssl-alpn", value: true, why: "ALPN is not supported yet"},
+		{long: "ssl-alpn", value: true, why: "use ?alpn=P1,P2 on the tls:// address"},
 		{long: "proxy", value: true, why: "proxies (ncat --proxy, nc -x) are not supported yet"},
 		{long: "proxy-type", value: true, why: "proxies (ncat --proxy) are not supported yet"},
 		{long: "proxy-auth", value: true, why: "proxies (ncat --proxy) are not supported yet"},

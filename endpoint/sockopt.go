@@ -317,6 +317,9 @@ func (o Options) ReadBack(c any) ([]Setting, error) {
 		c = v.NetConn()
 	case *TLSListener:
 		c = v.tcp
+	case *socket.FD:
+		listener = v.Type() != socket.Datagram
+		c = fdConn{v}
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
@@ -447,3 +450,17 @@ func TCPInfo(c net.Conn) (socket.TCPInfo, error) {
 	}
 	return socket.TCPInfo{}, fmt.Errorf("tcp_info: %T is not a TCP socket", c)
 }
+
+// fdConn gives a *socket.FD the syscall.Conn that ReadBack reads through.
+type fdConn struct{ fd *socket.FD }
+
+func (c fdConn) SyscallConn() (syscall.RawConn, error) { return fdRaw(c), nil }
+
+type fdRaw fdConn
+
+func (r fdRaw) Control(f func(fd uintptr)) error {
+	f(uintptr(r.fd.Fd()))
+	return nil
+}
+func (r fdRaw) Read(func(fd uintptr) bool) error  { return errors.ErrUnsupported }
+func (r fdRaw) Write(func(fd uintptr) bool) error { return errors.ErrUnsupported }

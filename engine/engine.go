@@ -45,6 +45,10 @@ type Server interface {
 	Shutdown(ctx context.Context) error
 	// Close stops the server and closes every connection now.
 	Close() error
+	// Sockets are the bound sockets the server serves (a net.Listener, a
+	// net.PacketConn or a *socket.FD; several with SO_REUSEPORT), for
+	// reading their options back (endpoint.Options.ReadBack).
+	Sockets() []any
 }
 
 // Config says what a server serves and how it reports. The zero value

@@ -207,6 +207,8 @@ func (s *evServer) closeLoops() {
 
 func (s *evServer) Addr() net.Addr { return s.addr }
 
+func (s *evServer) Sockets() []any { return s.socks }
+
 func (s *evServer) Serve(ctx context.Context) error {
 	end, ok := s.begin(ctx, s.Close)
 	if !ok {

@@ -53,6 +53,8 @@ type iterativeServer struct {
 
 func (s *iterativeServer) Addr() net.Addr { return s.bound }
 
+func (s *iterativeServer) Sockets() []any { return []any{s.fd} }
+
 func (s *iterativeServer) Serve(ctx context.Context) error {
 	end, ok := s.begin(ctx, s.Close)
 	if !ok {

@@ -55,6 +55,13 @@ type threadedServer struct {
 
 func (s *threadedServer) Addr() net.Addr { return s.bound }
 
+func (s *threadedServer) Sockets() []any {
+	if s.ln != nil {
+		return []any{s.ln}
+	}
+	return []any{s.pc}
+}
+
 func (s *threadedServer) Serve(ctx context.Context) error {
 	end, ok := s.begin(ctx, s.Close)
 	if !ok {

@@ -73,6 +73,7 @@ type server struct {
 	addrs  []string // what it printed as bound, in argument order
 	stderr *bytes.Buffer
 	lines  chan string
+	out    []string // the lines of standard output read so far
 }
 
 var servingLine = regexp.MustCompile(`^serving \w+ on (\S+) \(engine \w+\)$`)
@@ -108,6 +109,10 @@ func startServe(t *testing.T, want int, args ...string) *server {
 			cmd.Wait()
 			t.Fatalf("serve %v exited before binding: %s", args, s.stderr)
 		}
+		s.out = append(s.out, line)
+		if strings.HasPrefix(line, "sockit: options on ") { // -v's read-back
+			continue
+		}
 		m := servingLine.FindStringSubmatch(line)
 		if m == nil {
 			t.Fatalf("unexpected serve output %q", line)
@@ -123,7 +128,8 @@ func (s *server) stop(t *testing.T) int {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for range s.lines {
+	for line := range s.lines {
+		s.out = append(s.out, line)
 	}
 	err := s.cmd.Wait()
 	var ee *exec.ExitError
@@ -132,6 +138,9 @@ func (s *server) stop(t *testing.T) int {
 	}
 	return s.cmd.ProcessState.ExitCode()
 }
+
+// stdoutAll is what serve printed on standard output, once it has stopped.
+func (s *server) stdoutAll() string { return strings.Join(s.out, "\n") + "\n" }
 
 func TestVersionAndHelp(t *testing.T) {
 	r := sockit(t, "", "version")

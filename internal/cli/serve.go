@@ -25,6 +25,7 @@ type serveOptions struct {
 	drain     time.Duration
 	logFormat string
 	quiet     bool
+	verbose   bool
 	backlog   int
 	trace     bool
 	maxConns  int
@@ -79,6 +80,7 @@ that died is replaced; one a live server holds is "address already in use".`,
 	f.DurationVar(&opts.drain, "drain", 5*time.Second, "on SIGINT/SIGTERM, how long open connections may finish before they are closed")
 	f.StringVar(&opts.logFormat, "log-format", "text", "log format on standard error: text or json")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "log only warnings and errors, not each connection")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "print each address's socket options as the kernel holds them, read back after setting")
 	f.IntVar(&opts.backlog, "backlog", 0, "listen backlog of stream endpoints (0: the kernel's ceiling, net.core.somaxconn); an address's ?backlog= wins")
 	f.BoolVar(&opts.trace, "trace", false, "print every system call on standard error (iterative engine only)")
 	f.IntVar(&opts.maxConns, "max-conns", 0, "threaded, evloop: at most this many connections open; more wait in the listen queue (0: no limit)")
@@ -141,6 +143,11 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 	for i, srv := range servers {
 		bound := endpoint.FromAddr(eps[i].Network, srv.Addr())
 		fmt.Fprintf(stdio.Out, "serving %s on %s (engine %s)\n", svc.Name(), bound, eng.Name())
+		if opts.verbose {
+			for _, sock := range srv.Sockets() {
+				reportOptions(stdio.Out, eps[i].Options, sock, bound.Address)
+			}
+		}
 	}
 	if opts.stats > 0 {
 		statsCtx, stopStats := context.WithCancel(ctx)

@@ -113,3 +113,23 @@ func startCmdNoListen(t *testing.T, cmd *exec.Cmd) *listenProc {
 	}()
 	return p
 }
+
+// TestServeReadBack: serve -v prints each socket's options as the kernel
+// holds them, on every engine.
+func TestServeReadBack(t *testing.T) {
+	for _, engine := range []string{"threaded", "iterative", "evloop"} {
+		t.Run(engine, func(t *testing.T) {
+			srv := startServe(t, 2, "-v", "--engine", engine, "tcp://127.0.0.1:0?rcvbuf=100k&ttl=9", "udp://127.0.0.1:0?tos=ef")
+			srv.stop(t)
+			out := srv.stdoutAll()
+			for _, want := range []*regexp.Regexp{
+				regexp.MustCompile(`(?m)^sockit: options on 127\.0\.0\.1:\d+: rcvbuf=204800 \(asked 102400\), ttl=9$`),
+				regexp.MustCompile(`(?m)^sockit: options on 127\.0\.0\.1:\d+: tos=0xb8$`),
+			} {
+				if !want.MatchString(out) {
+					t.Errorf("serve -v output lacks %v:\n%s", want, out)
+				}
+			}
+		})
+	}
+}

@@ -691,3 +691,45 @@ func TestCloseLogTCPInfo(t *testing.T) {
 		}
 	})
 }
+
+// TestCountersDropped: the datagrams the kernel drops on a UDP socket whose
+// receive buffer is full are counted, and the rest are answered.
+func TestCountersDropped(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e Engine) {
+		var counters Counters
+		ep := endpoint.MustParse("udp://127.0.0.1:0?rcvbuf=1024") // the kernel's least: a few datagrams
+		ctx := testnet.Context(t)
+		srv, err := e.Bind(ctx, ep, Config{Counters: &counters})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := dial(t, endpoint.FromAddr(ep.Network, srv.Addr()))
+		// Not served yet, so nothing reads: on loopback the kernel queues
+		// or drops each datagram as it is sent.
+		const burst = 200
+		for range burst {
+			if _, err := c.Write(payload(100, 8)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dropped := counters.Snapshot().Dropped
+		if dropped <= 0 || dropped >= burst {
+			t.Fatalf("Snapshot().Dropped = %d after a burst of %d into a full buffer", dropped, burst)
+		}
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ctx) }()
+		defer func() {
+			srv.Close()
+			<-served
+		}()
+		buf := make([]byte, 200)
+		for i := range burst - dropped {
+			if n, err := c.Read(buf); err != nil || n != 100 {
+				t.Fatalf("reply %d of the %d not dropped: %d bytes, %v", i+1, burst-dropped, n, err)
+			}
+		}
+		if got := counters.Snapshot().Dropped; got != dropped {
+			t.Errorf("Snapshot().Dropped = %d once served, want still %d", got, dropped)
+		}
+	})
+}

@@ -167,6 +167,7 @@ func (s *evServer) openSockets(ctx context.Context, count int) error {
 			return err
 		}
 		s.socks = append(s.socks, sock)
+		s.cfg.Counters.countDropsOf(sock)
 		if i == 0 {
 			s.addr = addr
 			ep.Address = endpoint.AddrString(addr) // the rest share its port

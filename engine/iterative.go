@@ -43,6 +43,9 @@ func (Iterative) Bind(ctx context.Context, ep endpoint.Endpoint, cfg Config) (Se
 	// file goes with it.
 	s.bound = addr
 	s.closeSocket = func() error { return errors.Join(fd.Close(), ep.RemoveFile()) }
+	if fd.Type() == socket.Datagram && !ep.IsUnix() {
+		cfg.Counters.countDrops(fd.Dropped)
+	}
 	return s, nil
 }
 

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"log/slog"
+	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,10 +58,14 @@ func tcpInfoAttr(i *socket.TCPInfo) slog.Attr {
 
 // Counters are running totals for one or more servers, updated by every
 // engine as it serves: connections (and datagram peers) open and accepted,
-// and bytes each way. Read them with Snapshot. The zero value is ready; a
-// nil *Counters counts nothing.
+// bytes each way, and the datagrams the kernel dropped on UDP sockets.
+// Read them with Snapshot. The zero value is ready; a nil *Counters counts
+// nothing.
 type Counters struct {
 	open, accepted, bytesIn, bytesOut atomic.Int64
+
+	mu    sync.Mutex
+	drops []*dropCount // one per UDP socket served
 }
 
 // Snapshot is the Counters at one moment.
@@ -69,6 +75,11 @@ type Snapshot struct {
 	Accepted int64 // connections accepted and peers seen, in all
 	BytesIn  int64
 	BytesOut int64
+	// Dropped counts the datagrams the kernel dropped on the UDP sockets
+	// served, in all: their receive buffers were full, say. The kernel is
+	// asked (SO_MEMINFO) at each Snapshot; a socket closed since keeps
+	// the count it had last.
+	Dropped int64
 }
 
 // Snapshot reads the counters.
@@ -79,7 +90,62 @@ func (c *Counters) Snapshot() Snapshot {
 		Accepted: c.accepted.Load(),
 		BytesIn:  c.bytesIn.Load(),
 		BytesOut: c.bytesOut.Load(),
+		Dropped:  c.dropped(),
 	}
+}
+
+// dropCount is one socket's count of datagrams the kernel dropped, read
+// from it by read (an error once it is closed), and unwrapped: the
+// kernel's wraps at 2^32.
+type dropCount struct {
+	read  func() (uint32, error)
+	last  uint32
+	total int64
+}
+
+// countDrops adds a UDP socket whose drops read reads.
+func (c *Counters) countDrops(read func() (uint32, error)) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drops = append(c.drops, &dropCount{read: read})
+}
+
+// countDropsOf adds sock, a net.PacketConn, if it is a UDP socket.
+func (c *Counters) countDropsOf(sock any) {
+	u, ok := sock.(*net.UDPConn)
+	if !ok {
+		return // a unixgram socket drops nothing: its senders wait
+	}
+	rc, err := u.SyscallConn()
+	if err != nil {
+		return
+	}
+	c.countDrops(func() (n uint32, err error) {
+		if cerr := rc.Control(func(fd uintptr) { n, err = socket.DroppedFD(fd) }); cerr != nil {
+			return 0, cerr
+		}
+		return n, err
+	})
+}
+
+// dropped asks each socket for its count and returns their sum.
+func (c *Counters) dropped() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var sum int64
+	for _, d := range c.drops {
+		if n, err := d.read(); err == nil {
+			if delta := n - d.last; delta < 1<<31 { // else older news
+				d.total += int64(delta)
+				d.last = n
+			}
+		}
+		sum += d.total
+	}
+	return sum
 }
 
 func (c *Counters) opened() {

@@ -43,6 +43,7 @@ func (Threaded) Bind(ctx context.Context, ep endpoint.Endpoint, cfg Config) (Ser
 		s.bound, s.closeSocket = s.ln.Addr(), s.ln.Close
 	} else {
 		s.bound, s.closeSocket = s.pc.LocalAddr(), s.pc.Close
+		cfg.Counters.countDropsOf(s.pc)
 	}
 	return s, nil
 }

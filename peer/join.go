@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -176,6 +178,16 @@ func (j *Join) Run(ctx context.Context, c net.Conn) (Result, error) {
 
 // stream is the rule for a stream, or for messages with an end.
 func (j *Join) stream(c net.Conn, n *counts) (Ending, error) {
+	s := &sender{Conn: c, n: n}
+	end, err := j.streamTo(c, s, n)
+	// Every way out of streamTo has either waited for the send or closed
+	// c, so a write still in progress returns at once.
+	s.settle()
+	return end, err
+}
+
+// streamTo is stream's rule, the send writing through s.
+func (j *Join) streamTo(c net.Conn, s *sender, n *counts) (Ending, error) {
 	recvDone := make(chan error, 1)
 	go func() { recvDone <- j.receive(c, n) }()
 	var sendDone chan error
@@ -187,7 +199,7 @@ func (j *Join) stream(c net.Conn, n *counts) (Ending, error) {
 		// cannot be interrupted, and the peer's closing must end the join
 		// at once.
 		sendDone = make(chan error, 1)
-		go func() { sendDone <- j.send(c, n, &inputEnded) }()
+		go func() { sendDone <- j.send(c, s, &inputEnded) }()
 	}
 	select {
 	case err := <-recvDone:
@@ -294,16 +306,17 @@ func (j *Join) receive(c net.Conn, n *counts) error {
 	}
 }
 
-// send copies Input to c, as a stream or line by line, and then shuts
-// down c's write side unless NoShutdown.
-func (j *Join) send(c net.Conn, n *counts, ended *atomic.Bool) error {
+// send copies Input to c through s, which counts it, as a stream or line
+// by line, and then shuts down c's write side unless NoShutdown.
+func (j *Join) send(c net.Conn, s *sender, ended *atomic.Bool) error {
 	var err error
-	if j.Messages || j.Datagram {
-		_, err = SendLines(c, j.Input, &n.sent)
-	} else {
-		var nw int64
-		nw, err = io.Copy(c, j.Input)
-		n.sent.Add(nw)
+	switch {
+	case j.Messages || j.Datagram:
+		_, err = SendLines(s, j.Input, nil)
+	case isRegular(j.Input):
+		err = s.sendFile(j.Input)
+	default:
+		_, err = io.Copy(s, j.Input)
 	}
 	if err == nil {
 		ended.Store(true)
@@ -312,6 +325,62 @@ func (j *Join) send(c net.Conn, n *counts, ended *atomic.Bool) error {
 		err = CloseWrite(c)
 	}
 	return err
+}
+
+// sender is a connection as a join's send writes it. Each write is
+// counted as it returns: the send goes on in a goroutine that may be
+// blocked reading Input (a pipe, a terminal) when the join ends by an idle
+// timeout, a reset, an ICMP refusal or ctx, and a count kept by io.Copy or
+// SendLines until they return would then say that nothing was sent.
+type sender struct {
+	net.Conn
+	n        *counts
+	messages bool // each write is one datagram: count them too
+
+	mu sync.Mutex // held across each write and its count
+}
+
+func (s *sender) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.Conn.Write(p)
+	s.n.sent.Add(int64(n))
+	if s.messages && err == nil {
+		s.n.datagrams.Add(1)
+	}
+	return n, err
+}
+
+// sendFile copies f, a regular file, to the connection as the net and os
+// packages do, with sendfile(2) where they can, which writing through s
+// would prevent. It holds mu for the whole copy, which a regular file's
+// reads never hold up: closing the connection ends it, and settle then
+// sees its count.
+func (s *sender) sendFile(f io.Reader) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := io.Copy(s.Conn, f)
+	s.n.sent.Add(n)
+	return err
+}
+
+// isRegular reports whether r is a regular file, whose reads do not wait.
+func isRegular(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// settle waits until a write in progress has returned and been counted,
+// so that the counts may be read: a write that has returned is counted,
+// and one made later fails, on a closed connection. Call it once the send
+// has returned or the connection is closed, or it waits for the write.
+func (s *sender) settle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 }
 
 // CloseWrite shuts down c's write side if it has one (TCP, Unix and TLS
@@ -327,6 +396,11 @@ func CloseWrite(c net.Conn) error {
 // to Output. When Input ends it waits until every datagram has had a
 // reply, or none has come for Linger.
 func (j *Join) datagrams(c net.Conn, n *counts) (Ending, error) {
+	s := &sender{Conn: c, n: n, messages: true}
+	defer func() {
+		c.Close() // if not yet: a send blocked in a write returns
+		s.settle()
+	}()
 	readErr := make(chan error, 1)
 	got := make(chan struct{}, 1)
 	go func() {
@@ -355,8 +429,7 @@ func (j *Join) datagrams(c net.Conn, n *counts) (Ending, error) {
 	// Input is read in a goroutine of its own, as in stream.
 	sendDone := make(chan error, 1)
 	go func() {
-		sent, err := SendLines(c, j.Input, &n.sent)
-		n.datagrams.Store(int64(sent))
+		_, err := SendLines(s, j.Input, nil) // s counts the datagrams
 		sendDone <- err
 	}()
 	select {

@@ -6,10 +6,14 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sockit/sockit/socket"
 )
 
 // Config bounds a Listener. The zero Config means the defaults.
@@ -23,6 +27,14 @@ type Config struct {
 	// Queue is how many datagrams a session holds for a Read before
 	// further ones from its peer are dropped. Zero: DefaultQueue.
 	Queue int
+	// RecvBuffer is the receive buffer (SO_RCVBUF) Listen asks for on a
+	// UDP socket, in bytes: a burst of datagrams from new peers waits
+	// there while the sessions it opens start (programs, say), where the
+	// kernel's default holds a few hundred small ones. Zero:
+	// DefaultRecvBuffer, or as much of it as net.core.rmem_max allows, if
+	// that is more than the socket has. Negative: the socket's is left as
+	// it is, as for one set on purpose.
+	RecvBuffer int
 }
 
 const (
@@ -36,6 +48,10 @@ const (
 	// acceptQueue is how many new sessions wait for Accept before the
 	// datagrams of further new peers are dropped.
 	acceptQueue = 128
+	// DefaultRecvBuffer is the receive buffer Listen asks for by default:
+	// some ten thousand small datagrams (Linux counts each at about 800
+	// bytes, and doubles what is asked).
+	DefaultRecvBuffer = 4 << 20
 )
 
 // ErrNoReturnAddress is the error writing to a session whose peer has no
@@ -57,11 +73,45 @@ type Listener struct {
 	stopped  chan struct{} // closed when the reading goroutine has returned
 	closeErr error
 	once     sync.Once
-	dropped  atomic.Int64
+	dropped  atomic.Int64 // by the listener itself
+
+	udp    syscall.RawConn // a UDP socket's, to ask it for its drops; else nil
+	kernel kernelCount
+}
+
+// kernelCount is the kernel's count of the datagrams it dropped on a
+// socket, as last heard, unwrapped.
+type kernelCount struct {
+	mu    sync.Mutex
+	last  uint32 // as the kernel has it: wrapping at 2^32
+	total int64
+}
+
+// see takes a count from the kernel. It only grows, so one that is less
+// than the last, from a datagram queued before the socket was last asked,
+// is old news.
+func (k *kernelCount) see(count uint32) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if d := count - k.last; d < 1<<31 {
+		k.total += int64(d)
+		k.last = count
+	}
+}
+
+func (k *kernelCount) load() int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.total
 }
 
 // Listen starts serving pc. The Listener owns pc from now on: closing the
 // Listener closes it.
+//
+// On a UDP socket, Listen first raises the receive buffer (see
+// Config.RecvBuffer) and turns on SO_RXQ_OVFL, so that the datagrams the
+// kernel drops when that buffer is full are counted: see Dropped.
+// (A unixgram socket drops nothing: its senders wait.)
 func Listen(pc net.PacketConn, cfg Config) *Listener {
 	if cfg.Idle == 0 {
 		cfg.Idle = DefaultIdle
@@ -77,8 +127,61 @@ func Listen(pc net.PacketConn, cfg Config) *Listener {
 		done:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 	}
-	go l.read()
+	if udp, ok := pc.(*net.UDPConn); ok {
+		l.udp = prepareUDP(udp, cfg.RecvBuffer)
+		go l.readUDP(udp)
+	} else {
+		go l.read()
+	}
 	return l
+}
+
+// prepareUDP raises c's receive buffer to size (0: DefaultRecvBuffer;
+// negative: not at all) and turns on SO_RXQ_OVFL, and returns c's raw
+// connection, or nil. All best effort: without them the socket is served
+// as before, and its losses go uncounted.
+func prepareUDP(c *net.UDPConn, size int) syscall.RawConn {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	if size == 0 {
+		size = DefaultRecvBuffer
+	}
+	rc.Control(func(fd uintptr) {
+		socket.SetOptionFD(fd, socket.RxqOverflow, 1)
+		if size > 0 {
+			raiseRecvBuffer(fd, size)
+		}
+	})
+	return rc
+}
+
+// raiseRecvBuffer asks for a receive buffer of size on fd, within
+// net.core.rmem_max, unless the socket has as much already. The kernel
+// quietly caps SO_RCVBUF at rmem_max, which may be below the default the
+// socket was made with (rmem_default): then asking would shrink it. If
+// rmem_max cannot be read, the buffer is left as it is.
+func raiseRecvBuffer(fd uintptr, size int) {
+	limit, err := rmemMax()
+	if err != nil {
+		return
+	}
+	size = min(size, limit)
+	have, err := socket.OptionFD(fd, socket.RecvBuffer)
+	if err != nil || have >= 2*size { // Linux reports double what was set
+		return
+	}
+	socket.SetOptionFD(fd, socket.RecvBuffer, size)
+}
+
+// rmemMax is net.core.rmem_max, the largest SO_RCVBUF a process may set.
+func rmemMax() (int, error) {
+	b, err := os.ReadFile("/proc/sys/net/core/rmem_max")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
 
 // Accept waits for the next peer's first datagram and returns its session.
@@ -107,6 +210,7 @@ func (l *Listener) Close() error {
 		l.closed = true
 		l.mu.Unlock()
 		close(l.done)
+		l.askKernel() // its last word: the socket goes with Close
 		l.closeErr = l.pc.Close()
 		<-l.stopped
 	})
@@ -116,9 +220,34 @@ func (l *Listener) Close() error {
 // Addr is the socket's local address.
 func (l *Listener) Addr() net.Addr { return l.pc.LocalAddr() }
 
-// Dropped counts the datagrams dropped so far: from new peers past
-// MaxSessions or while Accept lagged, and for sessions whose Queue was full.
-func (l *Listener) Dropped() int64 { return l.dropped.Load() }
+// Dropped counts the datagrams dropped so far: by the listener (from new
+// peers past MaxSessions or while Accept lagged, and for sessions whose
+// Queue was full) and by the kernel (KernelDropped).
+func (l *Listener) Dropped() int64 { return l.dropped.Load() + l.KernelDropped() }
+
+// KernelDropped counts the datagrams the kernel dropped on a UDP socket
+// before the listener could read them, its receive buffer being full, say;
+// 0 for other sockets. It asks the socket (SO_MEMINFO), or after Close
+// says what the socket said last; where the kernel cannot be asked, it
+// has the count the last datagram read carried (SO_RXQ_OVFL), which lacks
+// the drops since that one was queued.
+func (l *Listener) KernelDropped() int64 {
+	l.askKernel()
+	return l.kernel.load()
+}
+
+// askKernel asks a UDP socket, while it is open, how many datagrams the
+// kernel has dropped on it.
+func (l *Listener) askKernel() {
+	if l.udp == nil {
+		return
+	}
+	var count uint32
+	var err error
+	if cerr := l.udp.Control(func(fd uintptr) { count, err = socket.DroppedFD(fd) }); cerr == nil && err == nil {
+		l.kernel.see(count)
+	}
+}
 
 // Sessions is how many sessions are open.
 func (l *Listener) Sessions() int {
@@ -128,12 +257,36 @@ func (l *Listener) Sessions() int {
 }
 
 // read takes every datagram off the socket and gives it to its peer's
-// session, opening one for a new peer.
+// session, opening one for a new peer. It never waits for a session's
+// reader or for Accept: a datagram that finds either queue full is
+// dropped (and counted), so that the socket is read as fast as it fills.
 func (l *Listener) read() {
-	defer close(l.stopped)
 	buf := make([]byte, maxDatagram)
+	l.readEach(func() (int, net.Addr, error) { return l.pc.ReadFrom(buf) }, buf)
+}
+
+// readUDP is read for a UDP socket, with recvmsg(2), taking the kernel's
+// count of drops from each datagram's SO_RXQ_OVFL message.
+func (l *Listener) readUDP(c *net.UDPConn) {
+	buf, oob := make([]byte, maxDatagram), make([]byte, socket.RxqOverflowSpace)
+	l.readEach(func() (int, net.Addr, error) {
+		n, oobn, _, from, err := c.ReadMsgUDP(buf, oob)
+		if count, ok := socket.RxqOverflowCount(oob[:oobn]); ok {
+			l.kernel.see(count) // before the datagram is delivered
+		}
+		if from == nil {
+			return n, nil, err // not a nil *net.UDPAddr in a net.Addr
+		}
+		return n, from, err
+	}, buf)
+}
+
+// readEach delivers what each call of next reads into buf until the
+// socket fails or is closed.
+func (l *Listener) readEach(next func() (int, net.Addr, error), buf []byte) {
+	defer close(l.stopped)
 	for {
-		n, from, err := l.pc.ReadFrom(buf)
+		n, from, err := next()
 		if err != nil {
 			select {
 			case <-l.done:

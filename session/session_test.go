@@ -7,12 +7,16 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sockit/sockit/internal/testnet"
 	"github.com/sockit/sockit/session"
+	"github.com/sockit/sockit/socket"
 )
 
 // listen opens a session listener on a fresh datagram socket of network.
@@ -264,4 +268,105 @@ func TestUnboundUnixgramPeer(t *testing.T) {
 	if _, err := c.Write([]byte("reply")); !errors.Is(err, session.ErrNoReturnAddress) {
 		t.Errorf("Write to an unbound peer = %v, want ErrNoReturnAddress", err)
 	}
+}
+
+// TestKernelDropped: datagrams the kernel drops because the socket's
+// receive buffer is full are counted, those after the last datagram that
+// was queued too: what the session reads and what was dropped add up to
+// what was sent.
+func TestKernelDropped(t *testing.T) {
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc.SetReadBuffer(1024) // the kernel's least: a few datagrams
+	c, err := net.DialUDP("udp", nil, pc.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Nothing reads yet: on loopback the kernel queues or drops each
+	// datagram as it is sent.
+	const burst = 200
+	for i := range burst {
+		fmt.Fprintf(c, "datagram %d", i)
+	}
+	l := session.Listen(pc, session.Config{RecvBuffer: -1})
+	defer l.Close()
+	dropped := l.KernelDropped() // no datagram queued since has told it
+	pc.SetReadBuffer(1 << 20)    // room for the last one, whatever is queued
+	c.Write([]byte("last"))
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetReadDeadline(time.Now().Add(testnet.Timeout))
+	buf := make([]byte, 64)
+	received := 0
+	for {
+		n, err := s.Read(buf)
+		if err != nil {
+			t.Fatalf("after %d datagrams: %v", received, err)
+		}
+		if string(buf[:n]) == "last" {
+			break
+		}
+		received++
+	}
+	if dropped == 0 || int64(received)+dropped != burst {
+		t.Errorf("read %d of %d datagrams, KernelDropped() = %d; want the rest, and some", received, burst, dropped)
+	}
+	l.Close()
+	if k, d := l.KernelDropped(), l.Dropped(); k != dropped || d != dropped {
+		t.Errorf("after Close, KernelDropped() = %d, Dropped() = %d; want %d, and the listener dropped none", k, d, dropped)
+	}
+}
+
+// TestRecvBuffer: Listen raises a UDP socket's receive buffer, within
+// net.core.rmem_max, unless told not to.
+func TestRecvBuffer(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/net/core/rmem_max")
+	if err != nil {
+		t.Skip(err)
+	}
+	rmemMax, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		size int
+		want func(before int) int // what the socket reports after Listen
+	}{
+		{"default", 0, func(before int) int { return max(before, 2*min(session.DefaultRecvBuffer, rmemMax)) }},
+		{"asked", 64 << 10, func(before int) int { return max(before, 2*min(64<<10, rmemMax)) }},
+		{"left alone", -1, func(before int) int { return before }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := recvBuffer(t, pc)
+			l := session.Listen(pc, session.Config{RecvBuffer: tc.size})
+			defer l.Close()
+			if got, want := recvBuffer(t, pc), tc.want(before); got != want {
+				t.Errorf("SO_RCVBUF %d after Listen, want %d (it was %d; rmem_max %d)", got, want, before, rmemMax)
+			}
+		})
+	}
+}
+
+func recvBuffer(t *testing.T, pc net.PacketConn) int {
+	t.Helper()
+	rc, err := pc.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	var oerr error
+	if err := rc.Control(func(fd uintptr) { v, oerr = socket.OptionFD(fd, socket.RecvBuffer) }); err != nil || oerr != nil {
+		t.Fatal(err, oerr)
+	}
+	return v
 }

@@ -3,8 +3,10 @@ package socket
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"syscall"
 	"time"
@@ -243,4 +245,82 @@ func parseExtendedError(data []byte) *ExtendedError {
 		e.Offender = a.IP
 	}
 	return e
+}
+
+// RxqOverflowSpace is room enough in an out-of-band buffer for the
+// SO_RXQ_OVFL control message, with some to spare for others.
+const RxqOverflowSpace = 64
+
+// RxqOverflowCount returns the count the SO_RXQ_OVFL control message in
+// oob carries, and whether there is one. oob is the ancillary data of one
+// message received on a socket with [RxqOverflow] on, as
+// [net.UDPConn.ReadMsgUDP] returns it. The count is of the datagrams the
+// kernel has dropped on that socket since it was made (its receive buffer
+// was full, say), up to when this message was queued; it wraps at 2^32.
+// The kernel adds it only once there has been a drop.
+func RxqOverflowCount(oob []byte) (dropped uint32, ok bool) {
+	cmsgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0, false
+	}
+	for _, c := range cmsgs {
+		if c.Header.Level == unix.SOL_SOCKET && c.Header.Type == unix.SO_RXQ_OVFL && len(c.Data) >= 4 {
+			return binary.NativeEndian.Uint32(c.Data), true
+		}
+	}
+	return 0, false
+}
+
+// DroppedFD returns how many datagrams the kernel has dropped on the
+// socket fd since it was made (its receive buffer was full, say), the
+// count [RxqOverflow] puts on each message, now: SK_MEMINFO_DROPS of
+// getsockopt(SO_MEMINFO), Linux 4.12 on. It wraps at 2^32. Untraced, like
+// [OptionFD], for [syscall.RawConn.Control]. Where the count a message
+// carries is as of when it was queued, this one also has the drops since
+// the last message, which no message will tell until another is queued.
+func DroppedFD(fd uintptr) (uint32, error) {
+	n, err := droppedCount(int(fd))
+	if err != nil {
+		return 0, os.NewSyscallError("getsockopt", fmt.Errorf("SO_MEMINFO: %w", err))
+	}
+	return n, nil
+}
+
+// Dropped is [DroppedFD] for f, traced.
+func (f *FD) Dropped() (uint32, error) {
+	const op = "getsockopt"
+	start := time.Now()
+	var (
+		n     uint32
+		errno error
+	)
+	if err := f.control(func(fd int) { n, errno = droppedCount(fd) }); err != nil {
+		return 0, &OpError{Op: op, Err: err}
+	}
+	if f.tr != nil {
+		args := "SOL_SOCKET, SO_MEMINFO"
+		if errno == nil {
+			args += ", [drops " + strconv.FormatUint(uint64(n), 10) + "]"
+		}
+		f.trace(start, Call{Op: op, Args: args, Err: errno})
+	}
+	if errno != nil {
+		return 0, &OpError{Op: op, Err: fmt.Errorf("SO_MEMINFO: %w", errno)}
+	}
+	return n, nil
+}
+
+// droppedCount reads SK_MEMINFO_DROPS of fd's SO_MEMINFO.
+func droppedCount(fd int) (uint32, error) {
+	var info [unix.SK_MEMINFO_VARS]uint32
+	size := uint32(unsafe.Sizeof(info))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_MEMINFO,
+		uintptr(unsafe.Pointer(&info[0])), uintptr(unsafe.Pointer(&size)), 0)
+	if e != 0 {
+		return 0, e
+	}
+	if size <= unix.SK_MEMINFO_DROPS*4 {
+		return 0, fmt.Errorf("%d bytes, no drop count: %w", size, errors.ErrUnsupported)
+	}
+	return info[unix.SK_MEMINFO_DROPS], nil
 }

@@ -90,3 +90,59 @@ func TestRecvMsgErrQueue(t *testing.T) {
 		t.Errorf("Error() = %q", e.Error())
 	}
 }
+
+// TestRxqOverflowCount: with RxqOverflow on, a datagram queued after some
+// were dropped for a full receive buffer says how many, and DroppedFD says
+// so at once.
+func TestRxqOverflowCount(t *testing.T) {
+	if _, ok := RxqOverflowCount(nil); ok {
+		t.Error("RxqOverflowCount(nil) found a count")
+	}
+	ln, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	rc, err := ln.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = SetOptionFD(fd, RxqOverflow, 1) }); err != nil || serr != nil {
+		t.Fatal(err, serr)
+	}
+	ln.SetReadBuffer(1024) // the kernel's least: a few datagrams
+	c, err := net.DialUDP("udp", nil, ln.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const burst = 100
+	for range burst { // on loopback each is queued or dropped before Write returns
+		c.Write([]byte("burst"))
+	}
+	var now uint32
+	if err := rc.Control(func(fd uintptr) { now, serr = DroppedFD(fd) }); err != nil || serr != nil {
+		t.Fatal(err, serr)
+	}
+	ln.SetReadBuffer(1 << 20) // room for the last one, whatever is queued
+	c.Write([]byte("last"))
+	ln.SetReadDeadline(time.Now().Add(testTimeout))
+	buf, oob := make([]byte, 64), make([]byte, RxqOverflowSpace)
+	received := 0
+	for {
+		n, oobn, _, _, err := ln.ReadMsgUDP(buf, oob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped, ok := RxqOverflowCount(oob[:oobn])
+		if string(buf[:n]) != "last" {
+			received++
+			continue
+		}
+		if !ok || dropped == 0 || received+int(dropped) != burst || now != dropped {
+			t.Errorf("received %d of %d; the last datagram says %d dropped (%v), DroppedFD %d before it; want the rest", received, burst, dropped, ok, now)
+		}
+		return
+	}
+}

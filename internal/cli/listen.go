@@ -72,7 +72,11 @@ session per peer address, replies to each sender from the same socket, and
 ends a session when its peer has been silent for -w (60s if not given). Each
 line of standard input is one datagram. The socket is never connected to its
 first peer, so every sender is served. With --exec and --sh-exec, each line
-the program writes goes back as one datagram.
+the program writes goes back as one datagram. A UDP socket's receive buffer
+is raised (within net.core.rmem_max, unless rcvbuf= is given) so that a
+burst from many new peers waits in the kernel while their programs start;
+the datagrams dropped all the same, by the kernel or by listen, are counted
+and printed when listen ends (the kernel's always, all of them with -v).
 
 icmp://ADDR (icmp6://ADDR) is raw receive instead: a raw socket that prints
 every ICMP packet the host receives for ADDR (0.0.0.0 or [::]: any), decoded
@@ -98,9 +102,10 @@ tcp://, -p PORT and -s ADDR for the address (listen -vp 4444), -u for udp,
 with what to type instead.
 
 -v prints each peer's 5-tuple as it is accepted and one status line when it
-is done: bytes each way, who closed first, why it ended. -x dumps every
-chunk each peer sends and receives on standard error in hex, --text as
-text, each with its direction (< received, > sent), time, length and
+is done: bytes each way, who closed first, why it ended; on a datagram
+socket, also the datagrams dropped so far, when that count grows. -x dumps
+every chunk each peer sends and receives on standard error in hex, --text
+as text, each with its direction (< received, > sent), time, length and
 stream offset, and the peer's #number when several may be open.`,
 		Example: `  sockit listen :9000 > upload.bin                 # receive one file
   sockit listen -k -v 8080                          # talk to several clients at once
@@ -240,8 +245,11 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 	}
 	r := &listenReport{ctx: ctx, opts: opts, stdio: stdio, idle: idle,
 		program: argv != nil, many: opts.keep || opts.broker}
+	r.sessions, _ = ln.(*session.Listener)
 	srv.Report = r.event
-	return srv.Serve(ctx, ln)
+	err = srv.Serve(ctx, ln)
+	r.drops(true)
+	return err
 }
 
 // openListener opens ep's stream listener, or a session listener over its
@@ -256,6 +264,9 @@ func openListener(ctx context.Context, ep endpoint.Endpoint, opts listenOptions)
 		return nil, nil, err
 	}
 	cfg := session.Config{Idle: opts.idle, MaxSessions: opts.maxConns}
+	if ep.Options.RecvBuffer != 0 || ep.Options.RecvBufferForce != 0 {
+		cfg.RecvBuffer = -1 // rcvbuf= said what it wants
+	}
 	if !opts.keep && !opts.broker && opts.exec == "" && opts.shExec == "" {
 		cfg.MaxSessions = 1 // one peer: the others' datagrams are dropped
 	}
@@ -273,6 +284,9 @@ type listenReport struct {
 	program bool          // peers are joined to a program
 	many    bool          // several peers are served: -k or --broker
 	mu      sync.Mutex    // serialises lines on standard error
+
+	sessions *session.Listener // a datagram socket's, whose drops are told
+	dropped  int64             // the drops last told, under mu
 }
 
 // logf prints one line on standard error.
@@ -282,7 +296,39 @@ func (r *listenReport) logf(format string, args ...any) {
 	fmt.Fprintf(r.stdio.Err, "sockit: "+format+"\n", args...)
 }
 
+// drops tells how many datagrams were dropped: under -v when the count
+// has grown, and when listen ends (final) if any were, the kernel's
+// without -v too, since they are lost data where listen's are peers it
+// does not serve.
+func (r *listenReport) drops(final bool) {
+	if r.sessions == nil {
+		return
+	}
+	kernel := r.sessions.KernelDropped()
+	all := r.sessions.Dropped() // after: it has the kernel's, as new or newer
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	grew := all > r.dropped
+	r.dropped = all
+	switch {
+	case all == 0, !r.opts.verbose && (!final || kernel == 0), !final && !grew:
+		return
+	}
+	what := "datagrams dropped"
+	if all == 1 {
+		what = "datagram dropped"
+	}
+	if !final {
+		what += " so far"
+	}
+	fmt.Fprintf(r.stdio.Err, "sockit: %d %s: %d by the kernel (the socket's receive buffer was full: see rcvbuf= and net.core.rmem_max), %d by listen (from peers it was not serving, or past a session's queue)\n",
+		all, what, kernel, all-kernel)
+}
+
 func (r *listenReport) event(e peer.Event) {
+	if r.opts.verbose && (e.Kind == peer.Accepted || e.Kind == peer.Done) {
+		defer r.drops(false)
+	}
 	switch e.Kind {
 	case peer.Refused:
 		full := errors.Is(e.Err, peer.ErrFull)

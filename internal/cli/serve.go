@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,7 +86,7 @@ that died is replaced; one a live server holds is "address already in use".`,
 	f.BoolVar(&opts.trace, "trace", false, "print every system call on standard error (iterative engine only)")
 	f.IntVar(&opts.maxConns, "max-conns", 0, "threaded, evloop: at most this many connections open; more wait in the listen queue (0: no limit)")
 	f.DurationVar(&opts.idle, "idle-timeout", 0, "close a connection that has sent nothing for this long (0: never)")
-	f.DurationVar(&opts.stats, "stats", 0, "print connections open, accepted/s and MB/s each way at this interval (0: never)")
+	f.DurationVar(&opts.stats, "stats", 0, "print connections open, accepted/s and MB/s each way (and, serving UDP, the datagrams the kernel dropped) at this interval (0: never)")
 	return cmd
 }
 
@@ -150,19 +151,21 @@ func runServe(ctx context.Context, opts serveOptions, stdio IO) error {
 		}
 	}
 	if opts.stats > 0 {
+		udp := slices.ContainsFunc(eps, func(ep endpoint.Endpoint) bool { return ep.Type() == socket.Datagram && !ep.IsUnix() })
 		statsCtx, stopStats := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			printStats(statsCtx, stdio.Out, cfg.Counters, opts.stats)
+			printStats(statsCtx, stdio.Out, cfg.Counters, opts.stats, udp)
 		}()
 		defer func() { stopStats(); <-done }()
 	}
 	return serveAll(ctx, servers, opts.drain, logger)
 }
 
-// printStats prints a line of counters every interval until ctx ends.
-func printStats(ctx context.Context, w io.Writer, c *engine.Counters, interval time.Duration) {
+// printStats prints a line of counters every interval until ctx ends;
+// udp adds the datagrams the kernel dropped on the UDP sockets.
+func printStats(ctx context.Context, w io.Writer, c *engine.Counters, interval time.Duration, udp bool) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	last := c.Snapshot()
@@ -173,21 +176,26 @@ func printStats(ctx context.Context, w io.Writer, c *engine.Counters, interval t
 		case <-t.C:
 		}
 		now := c.Snapshot()
-		fmt.Fprintln(w, statsLine(last, now))
+		fmt.Fprintln(w, statsLine(last, now, udp))
 		last = now
 	}
 }
 
-// statsLine describes what happened between two snapshots.
-func statsLine(from, to engine.Snapshot) string {
+// statsLine describes what happened between two snapshots; udp adds the
+// datagrams dropped so far, which are lost where a stream's bytes wait.
+func statsLine(from, to engine.Snapshot, udp bool) string {
 	secs := to.At.Sub(from.At).Seconds()
 	if secs <= 0 {
 		secs = 1
 	}
 	const mb = 1e6
-	return fmt.Sprintf("stats: %d open, %.1f accepted/s, in %.2f MB/s, out %.2f MB/s",
+	line := fmt.Sprintf("stats: %d open, %.1f accepted/s, in %.2f MB/s, out %.2f MB/s",
 		to.Open, float64(to.Accepted-from.Accepted)/secs,
 		float64(to.BytesIn-from.BytesIn)/mb/secs, float64(to.BytesOut-from.BytesOut)/mb/secs)
+	if udp {
+		line += fmt.Sprintf(", %d datagrams dropped", to.Dropped)
+	}
+	return line
 }
 
 // bindAll binds every endpoint, or none: on an error it closes those bound.

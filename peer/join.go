@@ -12,7 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sockit/sockit/endpoint"
 	"github.com/sockit/sockit/relay"
+	"github.com/sockit/sockit/socket"
 )
 
 // Join joins a connection to a reader and a writer under netcat's
@@ -48,6 +50,9 @@ type Join struct {
 
 	// NoShutdown keeps the write side open when Input ends.
 	NoShutdown bool
+	// TCPInfo asks for the kernel's view of a TCP connection as the join
+	// closes it (TCP_INFO), in Result.TCPInfo.
+	TCPInfo bool
 	// QuitAfter bounds the wait for the peer to close once Input has
 	// ended. If zero, Run waits until the peer closes; if negative, it
 	// returns as soon as Input has ended.
@@ -137,6 +142,10 @@ type Result struct {
 	// Datagrams and Replies count, for a Datagram join, the datagrams sent
 	// and the replies read.
 	Datagrams, Replies int64
+	// TCPInfo is the kernel's view of a TCP connection read just before
+	// it was closed, when Join.TCPInfo (or Server's Join.TCPInfo) asks;
+	// nil otherwise, or for other sockets.
+	TCPInfo *socket.TCPInfo
 }
 
 // errOutputGone is receive's report that Output's reader has gone: the
@@ -154,6 +163,10 @@ func (c *counts) result(end Ending, idled bool) Result {
 // Run joins c under j's rule until it ends, and closes c. The end of ctx
 // closes c and ends the join with Closed and no error.
 func (j *Join) Run(ctx context.Context, c net.Conn) (Result, error) {
+	var info func() *socket.TCPInfo
+	if j.TCPInfo {
+		c, info = captureTCPInfo(c)
+	}
 	defer c.Close()
 	idled := func() bool { return false }
 	if j.Idle > 0 {
@@ -173,8 +186,46 @@ func (j *Join) Run(ctx context.Context, c net.Conn) (Result, error) {
 	if ctx.Err() != nil {
 		err = nil // ended here, not a failure
 	}
-	return n.result(end, idled()), err
+	res := n.result(end, idled())
+	if info != nil {
+		c.Close() // if not yet: the view is taken as it closes
+		res.TCPInfo = info()
+	}
+	return res, err
 }
+
+// captureTCPInfo wraps c so that the kernel's view of it (TCP_INFO) is
+// read as it is first closed, however the join ends; info returns it once
+// c is closed, or nil if c is not a TCP connection.
+func captureTCPInfo(c net.Conn) (wrapped net.Conn, info func() *socket.TCPInfo) {
+	if c.LocalAddr().Network() != "tcp" {
+		return c, func() *socket.TCPInfo { return nil }
+	}
+	cc := &infoConn{Conn: c}
+	return cc, func() *socket.TCPInfo {
+		cc.once.Do(func() {}) // the close has been done, or never will
+		return cc.info
+	}
+}
+
+// infoConn reads TCP_INFO of its connection right before closing it.
+type infoConn struct {
+	net.Conn
+	once sync.Once
+	info *socket.TCPInfo
+}
+
+func (c *infoConn) Close() error {
+	c.once.Do(func() {
+		if ti, err := endpoint.TCPInfo(c.Conn); err == nil {
+			c.info = &ti
+		}
+	})
+	return c.Conn.Close()
+}
+
+func (c *infoConn) CloseWrite() error { return CloseWrite(c.Conn) }
+func (c *infoConn) NetConn() net.Conn { return c.Conn }
 
 // stream is the rule for a stream, or for messages with an end.
 func (j *Join) stream(c net.Conn, n *counts) (Ending, error) {
@@ -469,4 +520,21 @@ wait:
 		return Closed, err
 	}
 	return end, nil
+}
+
+// capturedTCPInfo is the TCP_INFO captureTCPInfo took of c, under any
+// wrappers with a NetConn method, once c is closed; nil if none.
+func capturedTCPInfo(c net.Conn) *socket.TCPInfo {
+	for range 8 {
+		if ic, ok := c.(*infoConn); ok {
+			ic.once.Do(func() {})
+			return ic.info
+		}
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return nil
+		}
+		c = w.NetConn()
+	}
+	return nil
 }

@@ -180,6 +180,9 @@ func (r *run) accept() (int64, net.Conn, func() bool, error) {
 				continue
 			}
 		}
+		if r.s.Join.TCPInfo {
+			c, _ = captureTCPInfo(c) // read back by done
+		}
 		idled := func() bool { return false }
 		if sc, ok := c.(*session.Conn); ok { // sessions time out on their own
 			idled = sc.Idled
@@ -229,6 +232,9 @@ func (r *run) acceptOne() (int64, net.Conn, func() bool, error) {
 // done closes a served peer, counts it out and reports it.
 func (r *run) done(n int64, c net.Conn, res Result, err error) {
 	c.Close()
+	if res.TCPInfo == nil {
+		res.TCPInfo = capturedTCPInfo(c)
+	}
 	r.s.Gate.Leave()
 	r.report(Event{Kind: Done, Peer: n, Conn: c, Addr: c.RemoteAddr(), Result: res, Err: err})
 }

@@ -187,6 +187,7 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 		return runConnectProgram(ctx, c, argv, opts, stdio)
 	}
 	j := opts.rules.join(stdio, opts.idle)
+	j.TCPInfo = opts.verbose && isTCP
 	if opts.nc.crlf && j.Input != nil {
 		j.Input = peer.CRLF(j.Input)
 	}
@@ -211,6 +212,9 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 			why = "error: " + errorLine(err)
 		}
 		fmt.Fprintf(stdio.Err, "sockit: %s\n", statusLine(res, why))
+		if res.TCPInfo != nil {
+			fmt.Fprintf(stdio.Err, "sockit: tcp_info at close: %s\n", res.TCPInfo)
+		}
 	}
 	return err
 }

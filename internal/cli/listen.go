@@ -185,6 +185,7 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 	if opts.nc.crlf && join.Input != nil {
 		join.Input = peer.CRLF(join.Input)
 	}
+	join.TCPInfo = opts.verbose
 	srv := &peer.Server{
 		Join:          join,
 		Keep:          opts.keep,
@@ -353,6 +354,9 @@ func (r *listenReport) event(e peer.Event) {
 		switch {
 		case r.opts.verbose:
 			r.logf("#%d %s", e.Peer, r.status(e))
+			if e.Result.TCPInfo != nil {
+				r.logf("#%d tcp_info at close: %s", e.Peer, e.Result.TCPInfo)
+			}
 		case keepsServing && e.Err != nil:
 			r.logf("#%d %v", e.Peer, errorLine(e.Err))
 		}

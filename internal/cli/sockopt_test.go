@@ -133,3 +133,22 @@ func TestServeReadBack(t *testing.T) {
 		})
 	}
 }
+
+// TestTCPInfoAtClose: -v ends a TCP connection's status with the kernel's
+// view as it closed, on connect and on listen.
+func TestTCPInfoAtClose(t *testing.T) {
+	p := startListen(t, "-v", "tcp://127.0.0.1:0")
+	p.stdin.Close() // nothing to send: the listener shuts down its side at once
+	r := sockit(t, "hello\n", "connect", "-v", p.addr.String())
+	info := `tcp_info at close: \w+ rtt [\d.]+ms ±[\d.]+ \(min [\d.]+\), rto \d+ms, retrans \d+/\d+, lost \d+, .*acked \d+ B, received \d+ B`
+	if r.code != 0 || !regexp.MustCompile(`(?m)^sockit: `+info).MatchString(r.stderr) {
+		t.Errorf("connect -v: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	p.wait(t)
+	if !regexp.MustCompile(`(?m)^sockit: #1 ` + info).MatchString(p.errAll.String()) {
+		t.Errorf("listen -v:\n%s", p.errAll)
+	}
+	if r := sockit(t, "", "connect", "-v", "unix:/nonexistent/x"); strings.Contains(r.stderr, "tcp_info") {
+		t.Errorf("a Unix connect talks of tcp_info: %q", r.stderr)
+	}
+}

@@ -19,13 +19,15 @@
 // fastopen, congestion, maxseg, user-timeout, quickack, cork), binding
 // (reuseport, reuseaddr, v6only, freebind, transparent, bindtodevice, bind:
 // the source address of a dial), routing and queueing (mark, priority,
-// broadcast, busy-poll, debug), the listen backlog, and listen or dial (the
-// role, where a command lets either side take either). Each is a field of
+// broadcast, busy-poll, debug), multicast (join, source, iface, mttl,
+// mloop), the listen backlog, and listen or dial (the role, where a
+// command lets either side take either). Each is a field of
 // [Options]; [Options.ReadBack] reads back what the kernel made of them,
 // and a setsockopt the kernel refuses is a [*SockoptError]. TLS endpoints
-// also take cert and key (a listener's certificate; without them Listen
-// makes a self-signed one), ca (the authorities a dial trusts), servername
-// and insecure.
+// also take cert and key (a listener's certificate, or a dial's client
+// certificate; without them Listen makes a self-signed one), ca (the
+// authorities a dial trusts), servername, insecure, clientca and
+// verifyclient (mutual TLS), alpn and minversion.
 //
 // icmp and icmp6 addresses take no options; package icmp opens them, for
 // sockit listen's raw receive, and Listen and Dial refuse them.

@@ -120,6 +120,20 @@ type Options struct {
 	BusyPoll time.Duration
 	// Debug sets SO_DEBUG (needs CAP_NET_ADMIN), as nc -D does.
 	Debug bool
+	// Join makes a UDP socket bound to a multicast group's address join
+	// the group ("udp://239.1.2.3:5000?join"), from Source only if that
+	// is set ("?source=": a source-specific join), on the interface Iface
+	// ("?iface=") or the one the kernel routes the group through.
+	Join   bool
+	Source string
+	// Iface is the interface a multicast socket joins on, and sends
+	// through ("?iface=eth0").
+	Iface string
+	// MulticastTTL sets the TTL or hop limit of multicast datagrams sent
+	// ("?mttl=", 1 by default), and MulticastLoop, if set, whether this
+	// host's own group members get them too ("?mloop=0").
+	MulticastTTL  int
+	MulticastLoop *bool
 	// Backlog is the listen backlog of a stream listener: how many
 	// connections the kernel queues before accept. Zero means Go's default,
 	// the kernel's ceiling (net.core.somaxconn).
@@ -350,6 +364,13 @@ func (o Options) query() string {
 		value("busy-poll", strconv.FormatInt(o.BusyPoll.Microseconds(), 10))
 	}
 	flag("debug", o.Debug)
+	flag("join", o.Join)
+	value("source", o.Source)
+	value("iface", o.Iface)
+	if o.MulticastTTL != 0 {
+		value("mttl", strconv.Itoa(o.MulticastTTL))
+	}
+	boolPtr("mloop", o.MulticastLoop)
 	if o.Bind != "" {
 		parts = append(parts, "bind="+o.Bind)
 	}

@@ -24,6 +24,7 @@ func FuzzParse(f *testing.F) {
 		"udp://h:1?broadcast&dscp=ef&busy-poll=50us&rcvbufforce=1m&sndbufforce=2m&reuseaddr=0&debug&hoplimit=9",
 		"tcp://h:1?keepalive=off&linger=off&tclass=0x20", "tcp://h:1?keepalive&fastopen",
 		"tls://h:1?cert=c.pem&key=c.key&clientca=ca.pem&verifyclient&alpn=h2,http/1.1&minversion=1.3",
+		"udp4://239.1.2.3:5000?join&source=192.0.2.1&iface=eth0&mttl=4&mloop=0", "udp6://[ff02::1%lo]:9?join&iface=lo&mloop",
 	} {
 		f.Add(s)
 	}

@@ -80,6 +80,19 @@ func (e Endpoint) ListenPacket(ctx context.Context) (net.PacketConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if uc, ok := pc.(*net.UDPConn); ok && e.Options.multicastSet() {
+		// The group is the address asked for: Go binds a multicast
+		// address's socket to the wildcard, as the kernel delivers a
+		// group's datagrams to the sockets bound to its port.
+		group, err := net.ResolveUDPAddr(e.Network, e.Address)
+		if err == nil {
+			err = e.Options.setMulticast(uc, group.IP)
+		}
+		if err != nil {
+			pc.Close()
+			return nil, e.opError("listen", err)
+		}
+	}
 	if e.IsUnix() && !e.IsAbstract() {
 		return &unlinkingConn{UnixConn: pc.(*net.UnixConn), path: e.Address}, nil
 	}

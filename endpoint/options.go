@@ -127,6 +127,25 @@ func parseOptions(network, query string) (Options, string) {
 			if reason == "" && (o.BusyPoll < time.Microsecond || o.BusyPoll%time.Microsecond != 0) {
 				reason = fmt.Sprintf("option busy-poll=%s: want whole microseconds, as in busy-poll=50 or busy-poll=50us", value)
 			}
+		case "join":
+			o.Join, reason = parseBool(name, value, hasValue)
+		case "source":
+			a, err := netip.ParseAddr(value)
+			if err != nil || a.Zone() != "" {
+				return Options{}, fmt.Sprintf("option source=%s: want the sender's IP address, as in source=192.0.2.1", value)
+			}
+			o.Source = value
+		case "iface":
+			if value == "" || len(value) > 15 || strings.ContainsAny(value, "/ \t") {
+				return Options{}, fmt.Sprintf("option iface=%s: want an interface name of 1 to 15 characters, as in iface=eth0", value)
+			}
+			o.Iface = value
+		case "mttl":
+			o.MulticastTTL, reason = parseInt(name, value, 1, 255)
+		case "mloop":
+			var on bool
+			on, reason = parseBool(name, value, hasValue)
+			o.MulticastLoop = &on
 		case "rcvbufforce":
 			o.RecvBufferForce, reason = parseSize(name, value)
 		case "sndbufforce":
@@ -193,6 +212,9 @@ func parseOptions(network, query string) (Options, string) {
 			return Options{}, reason
 		}
 	}
+	if o.Source != "" && !o.Join {
+		return Options{}, "option source is the sender a join takes: give join too"
+	}
 	if (o.TLS.Cert == "") != (o.TLS.Key == "") {
 		return Options{}, "options cert and key go together: a certificate and its private key"
 	}
@@ -231,11 +253,11 @@ func optionApplies(network, name string) string {
 			return ""
 		}
 		return fmt.Sprintf("option linger applies to tcp, unix and unixpacket sockets, not %s", network)
-	case "broadcast":
+	case "broadcast", "join", "source", "iface", "mttl", "mloop":
 		if strings.HasPrefix(network, "udp") {
 			return ""
 		}
-		return fmt.Sprintf("option broadcast applies to udp, not %s", network)
+		return fmt.Sprintf("option %s applies to udp, not %s", name, network)
 	case "backlog":
 		if tcp || network == "unix" || network == "unixpacket" {
 			return ""

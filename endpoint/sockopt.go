@@ -45,6 +45,7 @@ type sockopt struct {
 	sopt      socket.StringOption
 	s         string
 	linger    *time.Duration
+	iface     string // the multicast interface, by name
 
 	// connected: set on each connection dialled or accepted
 	// (ConfigureConn), not on the socket before bind: the kernel keeps it
@@ -128,6 +129,19 @@ func (o Options) sockopts() []sockopt {
 	if o.Linger != nil {
 		l = append(l, sockopt{name: "linger", asked: lingerString(*o.Linger), linger: o.Linger})
 	}
+	if o.Iface != "" { // before connect: a dial to a group then needs no route to it
+		l = append(l, sockopt{name: "iface", asked: o.Iface, iface: o.Iface})
+	}
+	if o.MulticastTTL > 0 {
+		l = append(l, sockopt{name: "mttl", asked: strconv.Itoa(o.MulticastTTL), opt: socket.MulticastTTL, opt6: socket.MulticastHops, v: o.MulticastTTL})
+	}
+	if o.MulticastLoop != nil {
+		s := sockopt{name: "mloop", asked: "0", opt: socket.MulticastLoop, opt6: socket.MulticastLoop6}
+		if *o.MulticastLoop {
+			s.asked, s.v = "1", 1
+		}
+		l = append(l, s)
+	}
 	if o.Congestion != "" {
 		l = append(l, sockopt{name: "congestion", asked: o.Congestion, sopt: socket.Congestion, s: o.Congestion})
 	}
@@ -194,6 +208,16 @@ func (s sockopt) option(d socket.Domain) socket.Option {
 func (s sockopt) set(fd uintptr, d socket.Domain) error {
 	var err error
 	switch {
+	case s.iface != "":
+		ifi, ierr := net.InterfaceByName(s.iface)
+		switch {
+		case ierr != nil:
+			return fmt.Errorf("iface=%s: %w", s.iface, ierr)
+		case d == socket.INET6:
+			err = socket.SetOptionFD(fd, socket.MulticastIf6, ifi.Index)
+		default:
+			err = socket.SetMulticastIfFD(fd, ifi.Index)
+		}
 	case s.linger != nil:
 		err = socket.SetLingerFD(fd, *s.linger >= 0, int(max(*s.linger, 0)/time.Second))
 	case s.sopt != 0:
@@ -256,6 +280,17 @@ func (e *SockoptError) Unwrap() error { return e.Err }
 // read returns the value s's option has on fd now, as Setting.Got shows it.
 func (s sockopt) read(fd uintptr, d socket.Domain) (string, error) {
 	switch {
+	case s.iface != "" && d == socket.INET6:
+		idx, err := socket.OptionFD(fd, socket.MulticastIf6)
+		if err != nil {
+			return "", err
+		}
+		if ifi, err := net.InterfaceByIndex(idx); err == nil {
+			return ifi.Name, nil
+		}
+		return strconv.Itoa(idx), nil
+	case s.iface != "":
+		return s.asked, nil // IPv4's IP_MULTICAST_IF reads back an address, not the interface
 	case s.linger != nil:
 		on, secs, err := socket.LingerFD(fd)
 		if err != nil {

@@ -58,6 +58,11 @@ const (
 	Cork                              // TCP_CORK: hold partial segments until uncorked
 	FastOpen                          // TCP_FASTOPEN: a listener's queue of TCP Fast Open requests
 	FastOpenConnect                   // TCP_FASTOPEN_CONNECT: a connect that carries data in its SYN
+	MulticastTTL                      // IP_MULTICAST_TTL: the TTL of IPv4 multicast datagrams sent (1 by default)
+	MulticastHops                     // IPV6_MULTICAST_HOPS: the hop limit of IPv6 multicast datagrams sent
+	MulticastLoop                     // IP_MULTICAST_LOOP: this host's own members get the IPv4 multicast sent
+	MulticastLoop6                    // IPV6_MULTICAST_LOOP: the same for IPv6
+	MulticastIf6                      // IPV6_MULTICAST_IF: the interface index IPv6 multicast is sent through
 )
 
 // String returns the C name of o, such as "SO_REUSEADDR".
@@ -156,6 +161,16 @@ func (o Option) sockopt() (level, opt int, name string, ok bool) {
 		return unix.IPPROTO_TCP, unix.TCP_FASTOPEN, "TCP_FASTOPEN", true
 	case FastOpenConnect:
 		return unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT", true
+	case MulticastTTL:
+		return unix.IPPROTO_IP, unix.IP_MULTICAST_TTL, "IP_MULTICAST_TTL", true
+	case MulticastHops:
+		return unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS", true
+	case MulticastLoop:
+		return unix.IPPROTO_IP, unix.IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP", true
+	case MulticastLoop6:
+		return unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP", true
+	case MulticastIf6:
+		return unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF", true
 	}
 	return 0, 0, "", false
 }
@@ -440,4 +455,14 @@ func bitRate(bytesPerSec uint64) string {
 		}
 	}
 	return strconv.FormatFloat(b, 'f', 0, 64) + " bit/s"
+}
+
+// SetMulticastIfFD sets IP_MULTICAST_IF on the IPv4 socket fd: the
+// interface, by index, that multicast datagrams go out of. A connect(2)
+// to a group then needs no route to it.
+func SetMulticastIfFD(fd uintptr, ifindex int) error {
+	if err := unix.SetsockoptIPMreqn(int(fd), unix.IPPROTO_IP, unix.IP_MULTICAST_IF, &unix.IPMreqn{Ifindex: int32(ifindex)}); err != nil {
+		return os.NewSyscallError("setsockopt", fmt.Errorf("IP_MULTICAST_IF: %w", err))
+	}
+	return nil
 }

@@ -72,8 +72,9 @@ Options follow '?' (-v prints them as the kernel holds them):
   tclass), nodelay, keepalive, linger, fastopen, congestion, maxseg,
   user-timeout, quickack, cork, reuseport, reuseaddr, v6only, freebind,
   transparent, bindtodevice, mark, priority, broadcast, busy-poll, debug,
-  backlog, bind, listen, dial (which side listens, in relay); for tls:
-  cert, key, ca, servername, insecure
+  backlog, bind, listen, dial (which side listens, in relay); for udp
+  multicast: join, source, iface, mttl, mloop; for tls: cert, key, ca,
+  servername, insecure, clientca, verifyclient, alpn, minversion
   e.g. tcp://127.0.0.1:0?backlog=16&rcvbuf=256k
 
 Exit codes: 0 ok, 1 network or runtime error, 2 usage error (bad flag or address).`,

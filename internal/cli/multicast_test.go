@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"bufio"
+	"strings"
 	"testing"
 
 	"github.com/sockit/sockit/internal/testnet"
@@ -20,4 +22,31 @@ func TestMulticastCLI(t *testing.T) {
 	}
 	p.waitOutput(t, "hello, group\n")
 	p.waitLine(t, `^sockit: #1 accepted udp 0\.0\.0\.0:5000 -> 198\.51\.100\.1:\d+$`)
+}
+
+// TestMulticastRelay: relay bridges a group to a stream: what is sent to
+// the group arrives at a TCP listener relay dials.
+func TestMulticastRelay(t *testing.T) {
+	n := testnet.New(t)
+	a, b := n.Host("a"), n.Host("b")
+	va, vb := n.Link(a, []string{"198.51.100.1/24"}, b, []string{"198.51.100.2/24"}).Names()
+	ctx := testnet.Context(t)
+	sink := startCmd(t, b.Command(ctx, sockitBin, "listen", "tcp://127.0.0.1:0"))
+	relay := b.Command(ctx, sockitBin, "relay", "udp://239.1.2.3:5001?join&iface="+vb, sink.addr.String())
+	out, err := relay.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := relay.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { relay.Process.Kill(); relay.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || !strings.HasPrefix(line, "listening on udp://0.0.0.0:5001") {
+		t.Fatalf("relay's first line %q, %v", line, err)
+	}
+	r := sockitCmd(t, a.Command(ctx, sockitBin, "connect", "--linger", "0", "udp://239.1.2.3:5001?iface="+va), "bridged\n")
+	if r.code != 0 {
+		t.Fatalf("connect to the group: exit %d: %s", r.code, r.stderr)
+	}
+	sink.waitOutput(t, "bridged\n")
 }

@@ -11,10 +11,8 @@ import (
 )
 
 // TestMulticast sends to a group from one namespace and receives in
-// another that joined it: any source, and a source-specific join that
-// takes the sender and one that does not. (IPv6 joins are made the same
-// way, but a datagram to ff02:: or ff0e:: groups did not arrive across
-// these namespaces' link once it had global addresses: not tested yet.)
+// another that joined it: IPv4 and IPv6, any source, and a
+// source-specific join that takes the sender and one that does not.
 func TestMulticast(t *testing.T) {
 	n := testnet.New(t)
 	a, b := n.Host("a"), n.Host("b")
@@ -27,9 +25,14 @@ func TestMulticast(t *testing.T) {
 		send   string // from a
 	}{
 		{"ipv4", "udp4://239.1.2.3:5000?join&iface=" + vb, "", "udp4://239.1.2.3:5000?iface=" + va + "&mttl=1"},
+		{"ipv6", "udp6://[ff0e::1234]:5000?join&iface=" + vb, "", "udp6://[ff0e::1234]:5000?iface=" + va},
 		{"source-specific", "udp4://232.1.2.3:5001?join&source=198.51.100.1&iface=" + vb + "&reuseaddr",
 			"udp4://232.1.2.3:5001?join&source=198.51.100.9&iface=" + vb + "&reuseaddr", "udp4://232.1.2.3:5001?iface=" + va},
 	}
+	// A new link's IPv6 input drops what arrives (Ip6InNoRoutes) until the
+	// kernel has set the interface up for IPv6: wait until a unicast
+	// datagram gets across before testing the groups.
+	ipv6Ready(t, a, b)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := testnet.Context(t)
@@ -94,4 +97,39 @@ func TestMulticastRefused(t *testing.T) {
 	if _, err := endpoint.Parse("udp4://239.1.2.3:5000?source=192.0.2.1"); err == nil || !strings.Contains(err.Error(), "give join too") {
 		t.Errorf("source without join: %v", err)
 	}
+}
+
+// ipv6Ready returns once a UDP datagram from a reaches b over their link's
+// IPv6 addresses, resent until it does (each one a fresh try, bounded by
+// the test's deadline).
+func ipv6Ready(t *testing.T, a, b *testnet.Host) {
+	t.Helper()
+	ctx := testnet.Context(t)
+	var recv net.PacketConn
+	if err := b.Do(func() error {
+		var err error
+		recv, err = net.ListenPacket("udp6", "[2001:db8:1::2]:6000")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer recv.Close()
+	var send net.Conn
+	if err := a.Do(func() error {
+		var err error
+		send, err = net.Dial("udp6", "[2001:db8:1::2]:6000")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer send.Close()
+	buf := make([]byte, 16)
+	for ctx.Err() == nil {
+		send.Write([]byte("ready?"))
+		recv.SetReadDeadline(time.Now().Add(100 * time.Millisecond)) // a wait for each try, not an assertion
+		if _, _, err := recv.ReadFrom(buf); err == nil {
+			return
+		}
+	}
+	t.Fatal("no IPv6 datagram got across the link")
 }

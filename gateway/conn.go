@@ -177,7 +177,7 @@ func (c *conn) command(first string, held *scope) bool {
 		defer c.wire.Unlock()
 	}
 	if err := c.writeLine(reply); err != nil {
-		if c.ctx.Err() != nil {
+		if c.ctx.Err() != nil || c.s.isClosing() {
 			c.s.cutOff.Add(1) // the server closed the connection under the call
 		}
 		return false

@@ -326,8 +326,10 @@ func (s *Server) closeAll(busyToo bool) {
 	s.idle = nil
 	s.mu.Unlock()
 	for _, c := range victims {
-		c.cancel()
+		// Close first: a call that its cancellation ends must not get its
+		// reply out, or Shutdown could not say which replies were lost.
 		c.close()
+		c.cancel()
 	}
 	for _, c := range idle {
 		c.close()

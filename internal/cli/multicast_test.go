@@ -24,8 +24,10 @@ func TestMulticastCLI(t *testing.T) {
 	p.waitLine(t, `^sockit: #1 accepted udp 0\.0\.0\.0:5000 -> 198\.51\.100\.1:\d+$`)
 }
 
-// TestMulticastRelay: relay bridges a group to a stream: what is sent to
-// the group arrives at a TCP listener relay dials.
+// TestMulticastRelay: relay bridges a group to a stream and back: what
+// is sent to the group arrives at a TCP listener relay dials, and what a
+// TCP client sends into a relay that dials the group reaches the group's
+// members.
 func TestMulticastRelay(t *testing.T) {
 	n := testnet.New(t)
 	a, b := n.Host("a"), n.Host("b")
@@ -49,4 +51,24 @@ func TestMulticastRelay(t *testing.T) {
 		t.Fatalf("connect to the group: exit %d: %s", r.code, r.stderr)
 	}
 	sink.waitOutput(t, "bridged\n")
+
+	member := startCmd(t, b.Command(ctx, sockitBin, "listen", "udp://239.1.2.3:5002?join&iface="+vb))
+	back := a.Command(ctx, sockitBin, "relay", "tcp://127.0.0.1:0", "udp://239.1.2.3:5002?iface="+va)
+	out, err = back.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { back.Process.Kill(); back.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	stream, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if err != nil || !ok {
+		t.Fatalf("relay's first line %q, %v", line, err)
+	}
+	if r := sockitCmd(t, a.Command(ctx, sockitBin, "connect", stream), "into the group\n"); r.code != 0 {
+		t.Fatalf("connect to the relay: exit %d: %s", r.code, r.stderr)
+	}
+	member.waitOutput(t, "into the group\n")
 }

@@ -188,10 +188,7 @@ func (o Options) ConfigureConn(c net.Conn) error {
 	if !slices.ContainsFunc(l, func(s sockopt) bool { return s.connected || s.again }) {
 		return nil
 	}
-	if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
-		c = tc.NetConn() // a TLS connection's socket
-	}
-	sc, ok := c.(syscall.Conn)
+	sc, ok := ConnAs[syscall.Conn](c) // a TLS connection's socket, say
 	if !ok {
 		return nil
 	}

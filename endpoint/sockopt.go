@@ -464,26 +464,20 @@ func (o Options) keepAliveSockopts() []sockopt {
 // c may be wrapped, as a *tls.Conn and the wrappers with a NetConn method
 // are (relay.IdleConn, dump.Conn).
 func TCPInfo(c net.Conn) (socket.TCPInfo, error) {
-	for range 8 { // wrappers of wrappers, not loops
-		if sc, ok := c.(syscall.Conn); ok {
-			rc, err := sc.SyscallConn()
-			if err != nil {
-				return socket.TCPInfo{}, err
-			}
-			var info socket.TCPInfo
-			var ierr error
-			if err := rc.Control(func(fd uintptr) { info, ierr = socket.TCPInfoFD(fd) }); err != nil {
-				return socket.TCPInfo{}, err
-			}
-			return info, ierr
-		}
-		w, ok := c.(interface{ NetConn() net.Conn })
-		if !ok {
-			break
-		}
-		c = w.NetConn()
+	sc, ok := ConnAs[syscall.Conn](c)
+	if !ok {
+		return socket.TCPInfo{}, fmt.Errorf("tcp_info: %T is not a TCP socket", c)
 	}
-	return socket.TCPInfo{}, fmt.Errorf("tcp_info: %T is not a TCP socket", c)
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return socket.TCPInfo{}, err
+	}
+	var info socket.TCPInfo
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { info, ierr = socket.TCPInfoFD(fd) }); err != nil {
+		return socket.TCPInfo{}, err
+	}
+	return info, ierr
 }
 
 // fdConn gives a *socket.FD the syscall.Conn that ReadBack reads through.

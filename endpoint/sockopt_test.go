@@ -2,6 +2,7 @@ package endpoint_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -324,5 +325,18 @@ func TestTCPInfo(t *testing.T) {
 	}
 	if _, err := endpoint.TCPInfo(&net.UDPConn{}); err == nil {
 		t.Error("TCPInfo of a UDP socket: no error")
+	}
+}
+
+// TestConnAs finds a connection under the wrappers sockit puts around it.
+func TestConnAs(t *testing.T) {
+	_, _, dc, _ := tcpTriple(t, "tcp", "")
+	wrapped := relay.CloseWhenIdle(dc, time.Hour)
+	defer wrapped.Close()
+	if tc, ok := endpoint.ConnAs[*net.TCPConn](wrapped); !ok || tc != dc {
+		t.Errorf("ConnAs[*net.TCPConn] = %v, %v; want the dialled connection", tc, ok)
+	}
+	if _, ok := endpoint.ConnAs[*tls.Conn](wrapped); ok {
+		t.Error("found a *tls.Conn in a plain connection")
 	}
 }

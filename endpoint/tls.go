@@ -238,15 +238,7 @@ func CertificateNames(cert *x509.Certificate) string {
 // idle and dump wrappers do); for any other connection it does nothing.
 // ctx bounds the handshake.
 func Handshake(ctx context.Context, c net.Conn) error {
-	var inner any = c
-	for {
-		w, ok := inner.(interface{ NetConn() net.Conn })
-		if _, isTLS := inner.(*tls.Conn); isTLS || !ok {
-			break
-		}
-		inner = w.NetConn()
-	}
-	tc, ok := inner.(*tls.Conn)
+	tc, ok := ConnAs[*tls.Conn](c)
 	if !ok {
 		return nil
 	}

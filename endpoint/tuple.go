@@ -68,3 +68,22 @@ func AddrString(a net.Addr) string {
 	}
 	return a.String()
 }
+
+// ConnAs finds, in c or in the connections it wraps, the first that is a
+// T: a *tls.Conn, a syscall.Conn for the socket itself. Wrappers are
+// followed through their NetConn method, as tls.Conn, relay.IdleConn and
+// dump.Conn have.
+func ConnAs[T any](c net.Conn) (T, bool) {
+	for range 8 { // wrappers of wrappers, not loops
+		if t, ok := c.(T); ok {
+			return t, true
+		}
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = w.NetConn()
+	}
+	var zero T
+	return zero, false
+}

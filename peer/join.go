@@ -525,16 +525,10 @@ wait:
 // capturedTCPInfo is the TCP_INFO captureTCPInfo took of c, under any
 // wrappers with a NetConn method, once c is closed; nil if none.
 func capturedTCPInfo(c net.Conn) *socket.TCPInfo {
-	for range 8 {
-		if ic, ok := c.(*infoConn); ok {
-			ic.once.Do(func() {})
-			return ic.info
-		}
-		w, ok := c.(interface{ NetConn() net.Conn })
-		if !ok {
-			return nil
-		}
-		c = w.NetConn()
+	ic, ok := endpoint.ConnAs[*infoConn](c)
+	if !ok {
+		return nil
 	}
-	return nil
+	ic.once.Do(func() {})
+	return ic.info
 }

@@ -603,18 +603,8 @@ func isDatagram(c net.Conn) bool {
 	return false
 }
 
-// isTLS reports whether c is a TLS connection, under any wrapper with a
-// NetConn method (relay.IdleConn, dump.Conn).
+// isTLS reports whether c is a TLS connection, under any wrapper.
 func isTLS(c net.Conn) bool {
-	for range 8 {
-		if _, ok := c.(*tls.Conn); ok {
-			return true
-		}
-		w, ok := c.(interface{ NetConn() net.Conn })
-		if !ok {
-			return false
-		}
-		c = w.NetConn()
-	}
-	return false
+	_, ok := endpoint.ConnAs[*tls.Conn](c)
+	return ok
 }

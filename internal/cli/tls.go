@@ -102,17 +102,11 @@ func reportOptions(w io.Writer, o endpoint.Options, sock any, on string) {
 }
 
 // tlsState is the handshake state of c if it is a TLS connection, under
-// any wrapper with a NetConn method.
+// any wrapper.
 func tlsState(c net.Conn) (tls.ConnectionState, bool) {
-	for range 8 {
-		if tc, ok := c.(*tls.Conn); ok {
-			return tc.ConnectionState(), true
-		}
-		w, ok := c.(interface{ NetConn() net.Conn })
-		if !ok {
-			break
-		}
-		c = w.NetConn()
+	tc, ok := endpoint.ConnAs[*tls.Conn](c)
+	if !ok {
+		return tls.ConnectionState{}, false
 	}
-	return tls.ConnectionState{}, false
+	return tc.ConnectionState(), true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 )
 
@@ -103,4 +104,19 @@ func matchAny(ps []netip.Prefix, ip netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// SplitAddressList splits the text of an address file, as ncat's
+// --allowfile and --denyfile take it, into the entries ParsePrefixes
+// reads: separated by white space or commas, # to the end of a line a
+// comment.
+func SplitAddressList(text string) []string {
+	var list []string
+	for line := range strings.Lines(text) {
+		line, _, _ = strings.Cut(line, "#")
+		list = append(list, strings.FieldsFunc(line, func(r rune) bool {
+			return r == ',' || r == ' ' || r == '\t' || r == '\r' || r == '\n'
+		})...)
+	}
+	return list
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -310,6 +311,25 @@ func FuzzParsePrefixes(f *testing.F) {
 		}
 		if !p.Contains(p.Addr()) {
 			t.Fatalf("%v does not contain its own address", p)
+		}
+	})
+}
+
+func TestSplitAddressList(t *testing.T) {
+	got := peer.SplitAddressList("# trusted\n192.0.2.7, 198.51.100.0/24\r\n\t2001:db8::/32 # lab\n\n#\n")
+	want := []string{"192.0.2.7", "198.51.100.0/24", "2001:db8::/32"}
+	if !slices.Equal(got, want) {
+		t.Errorf("SplitAddressList = %q, want %q", got, want)
+	}
+}
+
+func FuzzSplitAddressList(f *testing.F) {
+	f.Add("192.0.2.7, 198.51.100.0/24 # c\n::1")
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, e := range peer.SplitAddressList(text) {
+			if e == "" || strings.ContainsAny(e, ", \t\r\n#") {
+				t.Fatalf("entry %q of %q holds a separator", e, text)
+			}
 		}
 	})
 }

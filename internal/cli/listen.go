@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -200,11 +199,11 @@ func runListen(ctx context.Context, addr string, opts listenOptions, stdio IO) e
 		flag  string
 	}{{opts.allowFiles, &opts.allow, "--allowfile"}, {opts.denyFiles, &opts.deny, "--denyfile"}} {
 		for _, name := range lf.files {
-			list, err := readAddressList(name)
+			text, err := os.ReadFile(name)
 			if err != nil {
 				return usageErrorf("%s %v", lf.flag, err)
 			}
-			*lf.into = append(*lf.into, list...)
+			*lf.into = append(*lf.into, peer.SplitAddressList(string(text))...)
 		}
 	}
 	if srv.Gate.Allow, err = peer.ParsePrefixes(opts.allow); err != nil {
@@ -418,20 +417,4 @@ func peerName(a net.Addr) string {
 		return a.String()
 	}
 	return "an unnamed peer"
-}
-
-// readAddressList reads ncat's --allowfile and --denyfile: addresses and
-// prefixes separated by white space or commas, # to the end of a line a
-// comment.
-func readAddressList(name string) ([]string, error) {
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	var list []string
-	for _, line := range strings.Split(string(b), "\n") {
-		line, _, _ = strings.Cut(line, "#")
-		list = append(list, strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' })...)
-	}
-	return list, nil
 }

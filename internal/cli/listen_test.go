@@ -72,45 +72,12 @@ func startSockit(t *testing.T, args ...string) *listenProc {
 // standard error, and waits for that line.
 func startCmd(t *testing.T, cmd *exec.Cmd) *listenProc {
 	t.Helper()
-	args := cmd.Args
-	p := &listenProc{cmd: cmd, stdout: &lockedBuffer{}, stderr: make(chan string, 1000), errAll: &lockedBuffer{}, done: make(chan struct{})}
-	var err error
-	if p.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	var wg sync.WaitGroup
-	wg.Go(func() { io.Copy(p.stdout, stdout) })
-	wg.Go(func() {
-		defer close(p.stderr)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			p.errAll.Write([]byte(sc.Text() + "\n"))
-			select {
-			case p.stderr <- sc.Text():
-			default: // the test is not waiting for lines this far on
-			}
-		}
-	})
-	go func() { wg.Wait(); close(p.done) }()
+	p := startCmdNoListen(t, cmd)
 	m := listenLine.FindStringSubmatch(p.nextLine(t))
 	if m == nil {
-		t.Fatalf("listen %v: no listening line; stderr %q", args, p.errAll)
+		t.Fatalf("listen %v: no listening line; stderr %q", cmd.Args, p.errAll)
 	}
+	var err error
 	if p.addr, err = endpoint.Parse(m[1]); err != nil {
 		t.Fatal(err)
 	}

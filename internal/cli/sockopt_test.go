@@ -2,10 +2,12 @@ package cli_test
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -81,8 +83,9 @@ func TestTCPInfoInterval(t *testing.T) {
 	}
 }
 
-// startCmdNoListen starts cmd as startCmd does, without waiting for a
-// listening line: for commands that print none, as connect.
+// startCmdNoListen starts cmd, a sockit command whose standard input is a
+// pipe the test writes and closes, collecting its output; startCmd then
+// waits for a listening line, and connect prints none.
 func startCmdNoListen(t *testing.T, cmd *exec.Cmd) *listenProc {
 	t.Helper()
 	p := &listenProc{cmd: cmd, stdout: &lockedBuffer{}, stderr: make(chan string, 1000), errAll: &lockedBuffer{}, done: make(chan struct{})}
@@ -90,7 +93,10 @@ func startCmdNoListen(t *testing.T, cmd *exec.Cmd) *listenProc {
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout = p.stdout
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -99,18 +105,20 @@ func startCmdNoListen(t *testing.T, cmd *exec.Cmd) *listenProc {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	go func() {
-		defer close(p.done)
+	var wg sync.WaitGroup
+	wg.Go(func() { io.Copy(p.stdout, stdout) })
+	wg.Go(func() {
 		defer close(p.stderr)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			p.errAll.Write([]byte(sc.Text() + "\n"))
 			select {
 			case p.stderr <- sc.Text():
-			default:
+			default: // the test is not waiting for lines this far on
 			}
 		}
-	}()
+	})
+	go func() { wg.Wait(); close(p.done) }() // both outputs read to their end
 	return p
 }
 

@@ -13,15 +13,26 @@ import (
 func TestMulticastCLI(t *testing.T) {
 	n := testnet.New(t)
 	a, b := n.Host("a"), n.Host("b")
-	va, vb := n.Link(a, []string{"198.51.100.1/24"}, b, []string{"198.51.100.2/24"}).Names()
-	ctx := testnet.Context(t)
-	p := startCmd(t, b.Command(ctx, sockitBin, "listen", "-v", "udp://239.1.2.3:5000?join&iface="+vb))
-	r := sockitCmd(t, a.Command(ctx, sockitBin, "connect", "--linger", "0", "udp://239.1.2.3:5000?iface="+va+"&mttl=1"), "hello, group\n")
-	if r.code != 0 {
-		t.Fatalf("connect to the group: exit %d: %s", r.code, r.stderr)
+	link := n.Link(a, []string{"198.51.100.1/24", "2001:db8:1::1/64"}, b, []string{"198.51.100.2/24", "2001:db8:1::2/64"})
+	link.WaitIPv6(t, "2001:db8:1::2")
+	va, vb := link.Names()
+	for _, tt := range []struct{ name, listen, send, accepted string }{
+		{"ipv4", "udp://239.1.2.3:5000?join&iface=" + vb, "udp://239.1.2.3:5000?iface=" + va + "&mttl=1",
+			`^sockit: #1 accepted udp 0\.0\.0\.0:5000 -> 198\.51\.100\.1:\d+$`},
+		{"ipv6", "udp6://[ff0e::1234]:5000?join&iface=" + vb, "udp6://[ff0e::1234]:5000?iface=" + va + "&mttl=1",
+			`^sockit: #1 accepted udp \[::\]:5000 -> \[2001:db8:1::1\]:\d+$`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testnet.Context(t)
+			p := startCmd(t, b.Command(ctx, sockitBin, "listen", "-v", tt.listen))
+			r := sockitCmd(t, a.Command(ctx, sockitBin, "connect", "--linger", "0", tt.send), "hello, group\n")
+			if r.code != 0 {
+				t.Fatalf("connect to the group: exit %d: %s", r.code, r.stderr)
+			}
+			p.waitOutput(t, "hello, group\n")
+			p.waitLine(t, tt.accepted)
+		})
 	}
-	p.waitOutput(t, "hello, group\n")
-	p.waitLine(t, `^sockit: #1 accepted udp 0\.0\.0\.0:5000 -> 198\.51\.100\.1:\d+$`)
 }
 
 // TestMulticastRelay: relay bridges a group to a stream and back: what

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -271,4 +272,42 @@ func (l *Link) Up(t testing.TB) {
 	t.Helper()
 	must(t, "ip", "-n", l.a.name, "link", "set", l.aName, "up")
 	must(t, "ip", "-n", l.b.name, "link", "set", l.bName, "up")
+}
+
+// WaitIPv6 returns once a UDP datagram sent from a's end reaches addr, an
+// IPv6 address of b's end: a new link's IPv6 input drops what arrives
+// (Ip6InNoRoutes) for about a second after both ends are up, although
+// its addresses skip duplicate address detection. Each try waits 100 ms
+// for its datagram; the whole wait is bounded by the test's deadline.
+func (l *Link) WaitIPv6(t testing.TB, addr string) {
+	t.Helper()
+	ctx := Context(t)
+	target := net.JoinHostPort(addr, "6000")
+	var recv net.PacketConn
+	if err := l.b.Do(func() error {
+		var err error
+		recv, err = net.ListenPacket("udp6", target)
+		return err
+	}); err != nil {
+		t.Fatalf("waiting for IPv6 on %s: %v", l.bName, err)
+	}
+	defer recv.Close()
+	var send net.Conn
+	if err := l.a.Do(func() error {
+		var err error
+		send, err = net.Dial("udp6", target)
+		return err
+	}); err != nil {
+		t.Fatalf("waiting for IPv6 on %s: %v", l.aName, err)
+	}
+	defer send.Close()
+	buf := make([]byte, 16)
+	for ctx.Err() == nil {
+		send.Write([]byte("ready?"))
+		recv.SetReadDeadline(time.Now().Add(100 * time.Millisecond)) // a wait for each try, not an assertion
+		if _, _, err := recv.ReadFrom(buf); err == nil {
+			return
+		}
+	}
+	t.Fatalf("no IPv6 datagram got from %s to %s", l.aName, addr)
 }

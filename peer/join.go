@@ -227,6 +227,29 @@ func (c *infoConn) Close() error {
 func (c *infoConn) CloseWrite() error { return CloseWrite(c.Conn) }
 func (c *infoConn) NetConn() net.Conn { return c.Conn }
 
+// ReadFrom and WriteTo hand io.Copy the connections under infoConns, so
+// that a copy between two TCP or Unix sockets still goes by splice(2),
+// as it would without the wrapper.
+func (c *infoConn) ReadFrom(r io.Reader) (int64, error) {
+	if ic, ok := r.(*infoConn); ok {
+		r = ic.Conn
+	}
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+func (c *infoConn) WriteTo(w io.Writer) (int64, error) {
+	if ic, ok := w.(*infoConn); ok {
+		w = ic.Conn
+	}
+	if wt, ok := c.Conn.(io.WriterTo); ok {
+		return wt.WriteTo(w)
+	}
+	return io.Copy(w, struct{ io.Reader }{c.Conn})
+}
+
 // stream is the rule for a stream, or for messages with an end.
 func (j *Join) stream(c net.Conn, n *counts) (Ending, error) {
 	s := &sender{Conn: c, n: n}

@@ -51,6 +51,10 @@ type Relay struct {
 	// Report, if not nil, is called as listeners open and pairings come
 	// and go. It may be called from several goroutines at once.
 	Report func(RelayEvent)
+	// TCPInfo asks for the kernel's view of each TCP side as the pairing
+	// closes it (TCP_INFO), in Ended's InfoA and InfoB. The sides are
+	// still copied by splice(2).
+	TCPInfo bool
 }
 
 // RelayEventKind says what happened in a Relay.
@@ -84,6 +88,10 @@ type RelayEvent struct {
 	Joined   bool         // Ended
 	Stats    relay.Stats  // Ended: AToB is what A sent, whichever side listened
 	Err      error        // Ended
+	// InfoA and InfoB: for Ended, with Relay.TCPInfo, the TCP_INFO of
+	// side A and side B read just before they were closed; nil for a
+	// side that is not a TCP connection.
+	InfoA, InfoB *socket.TCPInfo
 }
 
 // Errors of a Relay that cannot run as set.
@@ -179,12 +187,12 @@ func (r *Relay) Run(ctx context.Context) error {
 			return quietEnd(ctx, err)
 		}
 		pairing := func() error {
-			st, joined, err := r.pair(ctx, n, first, second, c1, swapped)
-			r.report(RelayEvent{Kind: Ended, N: n, Joined: joined, Stats: st, Err: err})
+			end := r.pair(ctx, n, first, second, c1, swapped)
+			r.report(end)
 			if ctx.Err() != nil {
 				return nil // interrupted
 			}
-			return err
+			return end.Err
 		}
 		switch {
 		case !r.Keep:
@@ -201,33 +209,58 @@ func (r *Relay) Run(ctx context.Context) error {
 }
 
 // pair opens the second side for c1, the first side's connection, and
-// joins them; joined says whether they were.
-func (r *Relay) pair(ctx context.Context, n int, first, second *relaySide, c1 relay.Conn, swapped bool) (st relay.Stats, joined bool, err error) {
-	if err := handshake(ctx, c1); err != nil {
+// joins them; it returns the pairing's Ended event.
+func (r *Relay) pair(ctx context.Context, n int, first, second *relaySide, c1 relay.Conn, swapped bool) RelayEvent {
+	end := RelayEvent{Kind: Ended, N: n}
+	if end.Err = handshake(ctx, c1); end.Err != nil {
 		c1.Close()
-		return st, false, err
+		return end
 	}
 	c2, err := second.open(ctx, c1)
 	if err != nil {
 		c1.Close()
-		return st, false, quietEnd(ctx, err)
+		end.Err = quietEnd(ctx, err)
+		return end
 	}
-	if err := handshake(ctx, c2); err != nil {
+	if end.Err = handshake(ctx, c2); end.Err != nil {
 		c1.Close()
 		c2.Close()
-		return st, false, err
+		return end
 	}
 	a, b := c1, c2
 	if swapped {
 		a, b = c2, c1
 	}
 	a, b = linesToDatagrams(a, b), linesToDatagrams(b, a)
+	infoA, infoB := noTCPInfo, noTCPInfo
+	if r.TCPInfo {
+		a, infoA = captureSide(a)
+		b, infoB = captureSide(b)
+	}
 	if r.Wrap != nil {
 		a, b = r.Wrap(n, a, b)
 	}
 	r.report(RelayEvent{Kind: Paired, N: n, A: a, B: b})
-	st, err = relay.Join(ctx, a, b)
-	return st, true, err
+	end.Stats, end.Err = relay.Join(ctx, a, b)
+	end.Joined = true
+	end.InfoA, end.InfoB = infoA(), infoB()
+	return end
+}
+
+func noTCPInfo() *socket.TCPInfo { return nil }
+
+// captureSide is captureTCPInfo for a side that may be no connection at
+// all (a program, a file).
+func captureSide(side relay.Conn) (relay.Conn, func() *socket.TCPInfo) {
+	c, ok := side.(net.Conn)
+	if !ok {
+		return side, noTCPInfo
+	}
+	wrapped, info := captureTCPInfo(c)
+	if wrapped == c {
+		return side, info
+	}
+	return wrapped.(relay.Conn), info
 }
 
 func (r *Relay) report(e RelayEvent) {

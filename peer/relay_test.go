@@ -105,10 +105,11 @@ func exchange(t *testing.T, addr, msg string) string {
 }
 
 // TestRelayForward: A listens, B dials; each side's end of stream is
-// carried across, and Ended counts the bytes in A-to-B order.
+// carried across, and Ended counts the bytes in A-to-B order and carries
+// each side's TCP_INFO as it closed.
 func TestRelayForward(t *testing.T) {
 	up, got := upstream(t, "world")
-	rr := runRelay(t, &peer.Relay{A: mustParse(t, "tcp://127.0.0.1:0"), B: mustParse(t, up)})
+	rr := runRelay(t, &peer.Relay{A: mustParse(t, "tcp://127.0.0.1:0"), B: mustParse(t, up), TCPInfo: true})
 	l := rr.next(t, peer.Listening)
 	if l.Side != relay.A {
 		t.Fatalf("side %q listens, want a", l.Side)
@@ -126,6 +127,11 @@ func TestRelayForward(t *testing.T) {
 	e := rr.next(t, peer.Ended)
 	if !e.Joined || e.Err != nil || e.Stats.AToB != 6 || e.Stats.BToA != 5 || e.Stats.FirstEnd != relay.A {
 		t.Errorf("ended %+v, want joined, no error, 6 bytes a->b, 5 b->a, a first", e)
+	}
+	// Each side's socket received what its peer sent (its FIN may count
+	// too, if it had come).
+	if e.InfoA == nil || e.InfoA.BytesReceived < 6 || e.InfoB == nil || e.InfoB.BytesReceived < 5 {
+		t.Errorf("tcp_info at close: a %v, b %v; want a to have received 6 bytes and b 5", e.InfoA, e.InfoB)
 	}
 	if err := rr.wait(t); err != nil {
 		t.Errorf("Run: %v", err)

@@ -100,7 +100,7 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 	if err := opts.tls.apply("relay", &eps[0], &eps[1]); err != nil {
 		return err
 	}
-	r := &peer.Relay{A: eps[0], B: eps[1], Keep: opts.keep, Idle: opts.idle,
+	r := &peer.Relay{A: eps[0], B: eps[1], Keep: opts.keep, Idle: opts.idle, TCPInfo: opts.verbose,
 		Stdin: stdio.In, Stdout: stdio.Out, Stderr: stdio.Err}
 	switch err := r.Check(); {
 	case errors.Is(err, peer.ErrNoSocket):
@@ -146,10 +146,26 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 		case peer.Paired:
 			if opts.verbose {
 				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s <-> %s\n", e.N, describeSide(e.A, eps[0]), describeSide(e.B, eps[1]))
+				for _, side := range []struct {
+					name string
+					c    relay.Conn
+				}{{"a", e.A}, {"b", e.B}} {
+					if c, ok := side.c.(net.Conn); ok {
+						if cs, ok := tlsState(c); ok {
+							fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s tls: %s\n", e.N, side.name, endpoint.DescribeTLS(cs))
+						}
+					}
+				}
 			}
 		case peer.Ended:
 			if opts.verbose && e.Joined {
 				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %s\n", e.N, relayStatus(e.Stats, e.Err))
+				if e.InfoA != nil {
+					fmt.Fprintf(stdio.Err, "sockit: relay #%d: a tcp_info at close: %s\n", e.N, e.InfoA)
+				}
+				if e.InfoB != nil {
+					fmt.Fprintf(stdio.Err, "sockit: relay #%d: b tcp_info at close: %s\n", e.N, e.InfoB)
+				}
 			}
 			if opts.keep && e.Err != nil && ctx.Err() == nil {
 				fmt.Fprintf(stdio.Err, "sockit: relay #%d: %v\n", e.N, e.Err)

@@ -241,6 +241,19 @@ func TestRelayStreamPairs(t *testing.T) {
 				if !strings.Contains(p.stderr.String(), status) {
 					t.Errorf("stderr lacks %q:\n%s", status, p.stderr)
 				}
+				// -v shows each TCP side's TCP_INFO as it closed, and each
+				// TLS side's handshake.
+				for _, side := range []struct{ name, network string }{{"a", from}, {"b", to}} {
+					tcp := side.network == "tcp" || side.network == "tcp6" || side.network == "tls"
+					info := regexp.MustCompile(`relay #1: ` + side.name + ` tcp_info at close: \S+ rtt `)
+					if got := info.MatchString(p.stderr.String()); got != tcp {
+						t.Errorf("side %s (%s): tcp_info at close shown: %v, want %v:\n%s", side.name, side.network, got, tcp, p.stderr)
+					}
+					secured := regexp.MustCompile(`relay #1: ` + side.name + ` tls: TLS 1\.3, `)
+					if got := secured.MatchString(p.stderr.String()); got != (side.network == "tls") {
+						t.Errorf("side %s (%s): handshake shown: %v:\n%s", side.name, side.network, got, p.stderr)
+					}
+				}
 			})
 		}
 	}

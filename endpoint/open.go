@@ -206,6 +206,35 @@ func (o Options) ConfigureConn(c net.Conn) error {
 	return nil
 }
 
+// Apply sets every option o asks for on c, an open connection: those a
+// socket takes before bind as well as ConfigureConn's. It is for sockets
+// opened elsewhere (a server applying a client's parameters to the
+// connections it accepted); a buffer size or congestion algorithm acts at
+// once, a segment size only on what is sent later.
+func (o Options) Apply(c net.Conn) error {
+	sc, ok := ConnAs[syscall.Conn](c)
+	if !ok {
+		return fmt.Errorf("set options: %T has no socket", c)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	l := o.sockopts()
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		if serr = applySockopts(fd, l, false); serr == nil {
+			serr = applySockopts(fd, l, true)
+		}
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return &net.OpError{Op: "set", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: serr}
+	}
+	return nil
+}
+
 // autobind wraps a Control func so that the socket is bound to an abstract
 // name the kernel picks before it connects.
 func autobind(next func(string, string, syscall.RawConn) error) func(string, string, syscall.RawConn) error {

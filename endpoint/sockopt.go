@@ -480,6 +480,25 @@ func TCPInfo(c net.Conn) (socket.TCPInfo, error) {
 	return info, ierr
 }
 
+// Congestion is the congestion control algorithm c, a TCP connection,
+// uses (TCP_CONGESTION): "cubic", "bbr".
+func Congestion(c net.Conn) (string, error) {
+	sc, ok := ConnAs[syscall.Conn](c)
+	if !ok {
+		return "", fmt.Errorf("congestion: %T is not a TCP socket", c)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return "", err
+	}
+	var v string
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { v, gerr = socket.StringOptionFD(fd, socket.Congestion) }); err != nil {
+		return "", err
+	}
+	return v, gerr
+}
+
 // fdConn gives a *socket.FD the syscall.Conn that ReadBack reads through.
 type fdConn struct{ fd *socket.FD }
 

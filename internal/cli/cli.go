@@ -146,6 +146,7 @@ func commands() []namedCommand {
 		{"ping", nil, newPingCmd},
 		{"trace", []string{"traceroute"}, newTraceCmd},
 		{"bench", nil, newBenchCmd},
+		{"perf", nil, newPerfCmd},
 		{"gateway", nil, newGatewayCmd},
 		{"info", nil, newInfoCmd},
 		{"version", nil, newVersionCmd},

@@ -97,6 +97,15 @@ func addCompletions(root *cobra.Command) {
 		{"gateway", "auth-token", none},
 		{"gateway", "bind", none},
 		{"gateway", "callback-host", none},
+		{"perf", "client", addressCompletion(socketSchemes, tlsSchemes)},
+		{"perf", "congestion", oneOf("cubic", "reno", "bbr")},
+		{"perf", "format", oneOf("k", "m", "g", "t", "K", "M", "G", "T")},
+		{"perf", "bind", none},
+		{"perf", "bitrate", none},
+		{"perf", "blockcount", none},
+		{"perf", "bytes", none},
+		{"perf", "length", none},
+		{"perf", "window", none},
 	}
 	for _, fl := range flags {
 		if c := subcommand(root, fl.cmd); c != nil && c.Flags().Lookup(fl.flag) != nil {
@@ -116,6 +125,7 @@ func addCompletions(root *cobra.Command) {
 		{"listen", ncArgs(addressCompletion(socketSchemes, tlsSchemes, icmpSchemes))},
 		{"relay", atMost(2, addressCompletion(socketSchemes, tlsSchemes, relaySchemes))},
 		{"bench merge", fileExt("json")},
+		{"perf", atMost(1, addressCompletion(socketSchemes, tlsSchemes))},
 		{"scan", none},  // HOST PORTS
 		{"ping", none},  // HOST
 		{"trace", none}, // HOST

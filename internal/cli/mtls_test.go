@@ -90,7 +90,7 @@ func sClient(t *testing.T, openssl, addr, stdin string, args ...string) (string,
 // serves openssl s_client with a client certificate, prints what the
 // handshake agreed under -v, and turns away a client without one.
 func TestMutualTLS(t *testing.T) {
-	openssl := peerProgram(t, "openssl", "openssl")
+	openssl := testnet.PeerProgram(t, "openssl", "openssl")
 	pki := newTestPKI(t)
 	addr := "tls://127.0.0.1:0?cert=" + pki.serverCert + "&key=" + pki.serverKey + "&clientca=" + pki.ca + "&verifyclient&alpn=echo"
 
@@ -127,7 +127,7 @@ func TestMutualTLS(t *testing.T) {
 // ended sends no close_notify, which would make s_client stop: all that
 // s_client sends arrives.
 func TestTLSListenerInputEndsAtOnce(t *testing.T) {
-	openssl := peerProgram(t, "openssl", "openssl")
+	openssl := testnet.PeerProgram(t, "openssl", "openssl")
 	p := startListen(t, "tls://127.0.0.1:0")
 	p.stdin.Close() // nothing to send: the rule would shut down the write side at once
 	host := strings.TrimPrefix(p.addr.String(), "tls://")

@@ -14,21 +14,6 @@ import (
 	"github.com/sockit/sockit/internal/testnet"
 )
 
-// peerProgram returns the path of a real peer (nc, ncat). It is skipped
-// where the program is missing, unless SOCKIT_REQUIRE_PEERS is set, as
-// .ci/run sets it after installing them: there a missing peer fails.
-func peerProgram(t *testing.T, name, pkg string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("SOCKIT_REQUIRE_PEERS") != "" {
-			t.Fatalf("%s (Debian's %s) is required here: %v", name, pkg, err)
-		}
-		t.Skipf("needs %s (Debian's %s): %v", name, pkg, err)
-	}
-	return path
-}
-
 // freePort is a TCP port on 127.0.0.1 that nothing listened on a moment
 // ago, for the programs whose port must be given before they start.
 func freePort(t *testing.T) int {
@@ -124,7 +109,7 @@ var (
 // TestNCListenFlags: nc's ways of saying the port to listen on
 // (-lvp PORT, -l -p PORT, listen -p PORT) serve a real nc client.
 func TestNCListenFlags(t *testing.T) {
-	nc := peerProgram(t, "nc.openbsd", "netcat-openbsd")
+	nc := testnet.PeerProgram(t, "nc.openbsd", "netcat-openbsd")
 	for _, args := range [][]string{
 		{"connect", "-lvp"},
 		{"connect", "-l", "-p"},
@@ -161,7 +146,7 @@ func TestNCListenFlags(t *testing.T) {
 // TestNCSourceAddress: -s and -p choose the address and port connect
 // dials from, as ncat -v reports them.
 func TestNCSourceAddress(t *testing.T) {
-	ncat := peerProgram(t, "ncat", "ncat")
+	ncat := testnet.PeerProgram(t, "ncat", "ncat")
 	port := strconv.Itoa(freePort(t))
 	peer := startPeer(t, exec.CommandContext(testnet.Context(t), ncat, "-l", "-v", "127.0.0.1", port), "", ncatListening)
 	src := strconv.Itoa(freePort(t))
@@ -177,7 +162,7 @@ func TestNCSourceAddress(t *testing.T) {
 
 // TestNCCRLF: -C sends LF line ends as CR LF, as a real nc -l receives.
 func TestNCCRLF(t *testing.T) {
-	nc := peerProgram(t, "nc.openbsd", "netcat-openbsd")
+	nc := testnet.PeerProgram(t, "nc.openbsd", "netcat-openbsd")
 	port := strconv.Itoa(freePort(t))
 	peer := startPeer(t, exec.CommandContext(testnet.Context(t), nc, "-lv", "127.0.0.1", port), "", ncListening)
 	r := sockit(t, "HELO a\nQUIT\r\n", "connect", "-C", "127.0.0.1", port)
@@ -192,7 +177,7 @@ func TestNCCRLF(t *testing.T) {
 // TestNCExec: connect -e runs a program on the dialled connection, as
 // ncat -e does: a real ncat -l talks to cat through it.
 func TestNCExec(t *testing.T) {
-	ncat := peerProgram(t, "ncat", "ncat")
+	ncat := testnet.PeerProgram(t, "ncat", "ncat")
 	for _, flag := range [][]string{{"-e", "cat"}, {"-c", "tr a-z A-Z"}} {
 		t.Run(flag[0], func(t *testing.T) {
 			port := strconv.Itoa(freePort(t))
@@ -218,7 +203,7 @@ func TestNCExec(t *testing.T) {
 
 // TestNCKeepListening: connect -lk serves one nc client after another.
 func TestNCKeepListening(t *testing.T) {
-	nc := peerProgram(t, "nc.openbsd", "netcat-openbsd")
+	nc := testnet.PeerProgram(t, "nc.openbsd", "netcat-openbsd")
 	port := strconv.Itoa(freePort(t))
 	p := startSockit(t, "connect", "-lk", "-p", port)
 	var clients []*exec.Cmd

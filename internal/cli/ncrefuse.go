@@ -74,15 +74,34 @@ func (f refusedFlag) Type() string {
 	return "bool"
 }
 
-// addNCRefusals adds the refused flags to cmd, hidden, and checks them
-// before cmd runs: the first one given is a usage error saying why.
+// addNCRefusals adds the refused flags of nc and ncat to cmd, hidden,
+// and checks them before cmd runs: the first one given is a usage error
+// saying why.
 func addNCRefusals(cmd *cobra.Command, listening bool) {
+	var list []ncRefusal
+	for _, r := range ncRefusals() {
+		if !(r.onConnect && listening) {
+			list = append(list, r)
+		}
+	}
+	addRefusals(cmd, list)
+	cmd.Flags().SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		switch name {
+		case "nodns": // ncat's -n
+			name = "numeric"
+		case "unixsock": // ncat's -U
+			name = "unix"
+		}
+		return pflag.NormalizedName(name)
+	})
+}
+
+// addRefusals adds refused flags to cmd, hidden, unless cmd has a flag of
+// that name or letter, and checks them before cmd runs.
+func addRefusals(cmd *cobra.Command, refusals []ncRefusal) {
 	fs := cmd.Flags()
 	var given []*refusedFlag
-	for _, r := range ncRefusals() {
-		if r.onConnect && listening {
-			continue
-		}
+	for _, r := range refusals {
 		if r.short != "" && fs.ShorthandLookup(r.short) != nil {
 			continue // the command has a flag of its own by that letter
 		}
@@ -110,15 +129,6 @@ func addNCRefusals(cmd *cobra.Command, listening bool) {
 		}
 		return run(c, args)
 	}
-	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-		switch name {
-		case "nodns": // ncat's -n
-			name = "numeric"
-		case "unixsock": // ncat's -U
-			name = "unix"
-		}
-		return pflag.NormalizedName(name)
-	})
 }
 
 func refusedName(r ncRefusal) string {

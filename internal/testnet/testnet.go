@@ -3,6 +3,7 @@ package testnet
 import (
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -44,4 +45,20 @@ func SkipWithoutIPv6(t testing.TB, network string) {
 	if strings.HasSuffix(network, "6") && !HasIPv6() {
 		t.Skip("no IPv6 loopback on this host")
 	}
+}
+
+// PeerProgram returns the path of a real peer program (nc, ncat,
+// openssl, iperf3). The test is skipped where the program is missing,
+// unless SOCKIT_REQUIRE_PEERS is set, as .ci/run sets it after installing
+// them: there a missing peer fails. pkg is the Debian package that has it.
+func PeerProgram(t testing.TB, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("SOCKIT_REQUIRE_PEERS") != "" {
+			t.Fatalf("%s (Debian's %s) is required here: %v", name, pkg, err)
+		}
+		t.Skipf("needs %s (Debian's %s): %v", name, pkg, err)
+	}
+	return path
 }

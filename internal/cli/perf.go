@@ -1,0 +1,673 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/perf"
+)
+
+type perfOptions struct {
+	server     bool
+	client     string
+	port       int
+	bind       string
+	udp        bool
+	ipv4, ipv6 bool
+	oneOff     bool
+	maxTests   int
+	json       bool
+	jsonStream bool
+	format     string
+	cfg        perf.Config
+
+	duration, omit, interval float64
+	bytes, blocks, length    string
+	rate, window             string
+}
+
+// perfRefusals are iperf3's flags that perf does not take, with why.
+func perfRefusals() []ncRefusal {
+	return []ncRefusal{
+		{short: "Z", long: "zerocopy", why: "zero copy (iperf3 -Z) is not built yet"},
+		{long: "fq-rate", value: true, why: "fair-queue pacing (iperf3 --fq-rate) is not built yet; -b paces in user space"},
+		{short: "D", long: "daemon", why: "run sockit perf -s under a service manager (systemd) instead of -D"},
+		{short: "A", long: "affinity", value: true, why: "CPU affinity (iperf3 -A) is not supported: use taskset"},
+		{long: "get-server-output", why: "not supported: the server logs each test itself (--json for JSON lines)"},
+		{short: "T", long: "title", value: true, why: "titles (iperf3 -T) are not supported"},
+		{short: "S", long: "tos", value: true, why: "TOS on perf's streams (iperf3 -S) is not supported yet"},
+		{long: "logfile", value: true, why: "redirect the output instead: sockit perf ... >FILE"},
+		{long: "skip-rx-copy", why: "--skip-rx-copy (MSG_TRUNC) is not built yet"},
+		{long: "rsa-public-key-path", value: true, why: "iperf3's authentication is not supported"},
+		{long: "username", value: true, why: "iperf3's authentication is not supported"},
+	}
+}
+
+func newPerfCmd(stdio IO) *cobra.Command {
+	opts := perfOptions{port: 5201, duration: 10, interval: 1, format: ""}
+	cmd := &cobra.Command{
+		Use:   "perf (-s [ADDR] | -c HOST|ADDR) [flags]",
+		Short: "Measure a path's throughput, as iperf3 does, with iperf3's flags and protocol",
+		Long: `perf measures how fast data goes one way (or both) between a client and a
+server, as iperf3 does, and speaks iperf3's protocol: sockit perf -c works
+against a real iperf3 -s, and a real iperf3 -c against sockit perf -s.
+
+  sockit perf -s                      serve tests on port 5201 (TCP, and UDP on the same port)
+  sockit perf -c HOST                 a 10 s TCP test, client to server
+  sockit perf -c HOST -R              the server sends (-R), or both at once (--bidir)
+  sockit perf -c HOST -u -b 100M      UDP at 100 Mbit/s a stream: jitter and loss
+
+Unlike iperf3, the server runs any number of tests at once (--max-tests), and
+tests run over Unix sockets and TLS too: give an address in place of HOST, as
+in sockit perf -s unix:/tmp/perf.sock and sockit perf -c unix:/tmp/perf.sock
+(unixpacket: and tls:// likewise; UDP tests take -u or a udp:// address).
+
+Sizes take K, M, G (1024 each: -n 10M, -l 128K); rates take K, M, G (1000
+each: -b 100M, bits a second). Each interval line shows what moved in it;
+the summary shows what the sender sent and what the receiver received, with
+TCP's retransmits and, for UDP, RFC 3550 jitter and datagrams lost. -J writes
+one JSON document at the end, laid out as iperf3's -J; --json-stream one JSON
+object per line as the test goes (docs/perf-json.md).`,
+		Example: `  sockit perf -s
+  sockit perf -c 127.0.0.1 -t 5
+  sockit perf -c 127.0.0.1 -P 2 -R -J
+  sockit perf -c 127.0.0.1 -u -b 0 -l 64
+  sockit perf -s unix:/tmp/perf.sock & sockit perf -c unix:/tmp/perf.sock -t 3`,
+		Args: argsBetween(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPerf(cmd, args, &opts, stdio)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&opts.server, "server", "s", false, "run a server")
+	f.StringVarP(&opts.client, "client", "c", "", "run a test against the server at HOST (or an address: tcp://, unix:, tls://, udp://)")
+	f.IntVarP(&opts.port, "port", "p", 5201, "the server's port")
+	f.StringVarP(&opts.bind, "bind", "B", "", "the address to listen on (server) or send from (client)")
+	f.BoolVarP(&opts.udp, "udp", "u", false, "test with UDP")
+	f.BoolVarP(&opts.ipv4, "version4", "4", false, "IPv4 only")
+	f.BoolVarP(&opts.ipv6, "version6", "6", false, "IPv6 only")
+	f.Float64VarP(&opts.duration, "time", "t", 10, "seconds to send for")
+	f.StringVarP(&opts.bytes, "bytes", "n", "", "bytes to send instead of a time (K, M, G: 1024 each)")
+	f.StringVarP(&opts.blocks, "blockcount", "k", "", "blocks (writes) to send instead of a time")
+	f.StringVarP(&opts.length, "length", "l", "", "bytes a write: 128K for TCP, 1460 for UDP")
+	f.IntVarP(&opts.cfg.Streams, "parallel", "P", 1, "parallel streams")
+	f.BoolVarP(&opts.cfg.Reverse, "reverse", "R", false, "the server sends, the client receives")
+	f.BoolVar(&opts.cfg.Bidir, "bidir", false, "send both ways at once")
+	f.StringVarP(&opts.rate, "bitrate", "b", "", "target bits a second per stream (K, M, G: 1000 each); 0 unlimited; UDP's default 1M")
+	f.Float64VarP(&opts.omit, "omit", "O", 0, "seconds to leave out at the start (TCP slow start)")
+	f.Float64VarP(&opts.interval, "interval", "i", 1, "seconds between interval reports; 0 for none")
+	f.StringVarP(&opts.window, "window", "w", "", "socket buffer size (SO_SNDBUF, SO_RCVBUF)")
+	f.IntVarP(&opts.cfg.MSS, "set-mss", "M", 0, "TCP maximum segment size (TCP_MAXSEG)")
+	f.StringVarP(&opts.cfg.Congestion, "congestion", "C", "", "TCP congestion control algorithm (cubic, reno, bbr)")
+	f.BoolVarP(&opts.cfg.NoDelay, "no-delay", "N", false, "set TCP_NODELAY")
+	f.BoolVar(&opts.cfg.Counters64, "udp-counters-64bit", false, "64-bit datagram sequence numbers")
+	f.BoolVarP(&opts.json, "json", "J", false, "write one JSON document at the end, laid out as iperf3's -J (server: one line per test)")
+	f.BoolVar(&opts.jsonStream, "json-stream", false, "write a JSON object per line as the test goes: start, interval, end")
+	f.StringVarP(&opts.format, "format", "f", "", "units: k, m, g, t for bits, K, M, G, T for bytes (default: adaptive)")
+	f.BoolVarP(&opts.oneOff, "one-off", "1", false, "server: serve one test, then exit")
+	f.IntVar(&opts.maxTests, "max-tests", 32, "server: tests run at once; past it a client hears the server is busy")
+	addRefusals(cmd, perfRefusals())
+	return cmd
+}
+
+func runPerf(cmd *cobra.Command, args []string, opts *perfOptions, stdio IO) error {
+	fs := cmd.Flags()
+	switch {
+	case opts.server && opts.client != "":
+		return usageErrorf("perf: -s and -c exclude each other")
+	case !opts.server && opts.client == "":
+		return usageErrorf("perf: give -s to serve, or -c HOST to run a test")
+	case opts.server && len(args) > 0 && fs.Changed("port"):
+		return usageErrorf("perf -s %s: the port is in the address; drop -p", args[0])
+	case opts.client != "" && len(args) > 0:
+		return usageErrorf("perf -c: unexpected %q (the server is -c's value)", args[0])
+	case opts.ipv4 && opts.ipv6:
+		return usageErrorf("perf: -4 and -6 exclude each other")
+	case opts.json && opts.jsonStream:
+		return usageErrorf("perf: -J and --json-stream exclude each other")
+	case opts.format != "" && (len(opts.format) != 1 || !strings.Contains("kmgtKMGT", opts.format)):
+		return usageErrorf("perf -f %s: want one of k, m, g, t (bits) or K, M, G, T (bytes)", opts.format)
+	case opts.port < 0 || opts.port > 65535:
+		return usageErrorf("perf -p %d: a port is from 0 to 65535", opts.port)
+	}
+	if opts.server {
+		return runPerfServer(cmd.Context(), args, opts, stdio)
+	}
+	if err := opts.config(fs.Changed("time")); err != nil {
+		return err
+	}
+	return runPerfClient(cmd.Context(), opts, stdio)
+}
+
+// config turns the flags into opts.cfg.
+func (opts *perfOptions) config(timeSet bool) error {
+	c := &opts.cfg
+	seconds := func(name string, v float64) (time.Duration, error) {
+		if v < 0 || v > perf.MaxDuration.Seconds() {
+			return 0, usageErrorf("perf --%s %v: want seconds from 0 to %v", name, v, perf.MaxDuration.Seconds())
+		}
+		return time.Duration(v * float64(time.Second)), nil
+	}
+	var err error
+	if c.Duration, err = seconds("time", opts.duration); err != nil {
+		return err
+	}
+	if c.Omit, err = seconds("omit", opts.omit); err != nil {
+		return err
+	}
+	if c.Interval, err = seconds("interval", opts.interval); err != nil {
+		return err
+	}
+	if c.Interval == 0 {
+		c.Interval = -1
+	}
+	size := func(name, v string, lo, hi int64) (int64, error) {
+		if v == "" {
+			return 0, nil
+		}
+		n, err := perf.ParseBytes(v)
+		if err == nil && (n < lo || n > hi) {
+			err = fmt.Errorf("want %d to %d", lo, hi)
+		}
+		if err != nil {
+			return 0, usageErrorf("perf --%s %s: %v", name, v, err)
+		}
+		return n, nil
+	}
+	var n int64
+	if c.Bytes, err = size("bytes", opts.bytes, 1, 1<<60); err != nil {
+		return err
+	}
+	if c.Blocks, err = size("blockcount", opts.blocks, 1, 1<<60); err != nil {
+		return err
+	}
+	if n, err = size("length", opts.length, 1, perf.MaxBlockSize); err != nil {
+		return err
+	}
+	c.BlockSize = int(n)
+	if n, err = size("window", opts.window, 1, 1<<30); err != nil {
+		return err
+	}
+	c.Window = int(n)
+	if (c.Bytes > 0 || c.Blocks > 0) && !timeSet {
+		c.Duration = 0
+	}
+	if c.Bytes > 0 && c.Blocks > 0 {
+		return usageErrorf("perf: -n and -k exclude each other")
+	}
+	if opts.rate != "" {
+		r, err := perf.ParseRate(opts.rate)
+		if err != nil {
+			return usageErrorf("perf --bitrate %s: %v", opts.rate, err)
+		}
+		c.Rate, c.Unpaced = r, r == 0
+	}
+	if c.Streams < 1 || c.Streams > perf.MaxStreams {
+		return usageErrorf("perf -P %d: from 1 to %d parallel streams", c.Streams, perf.MaxStreams)
+	}
+	if c.Bidir && c.Reverse {
+		return usageErrorf("perf: -R and --bidir exclude each other")
+	}
+	if c.MSS < 0 {
+		return usageErrorf("perf -M %d: a segment size is positive", c.MSS)
+	}
+	if err := c.Check(); err != nil {
+		return usageErrorf("perf: %v", err)
+	}
+	return nil
+}
+
+// perfTarget is the endpoint -c names: an address, or a host with -p,
+// -u, -4/-6 and -B.
+func (opts *perfOptions) target() (endpoint.Endpoint, error) {
+	if strings.Contains(opts.client, "://") || strings.HasPrefix(opts.client, "unix:") || strings.HasPrefix(opts.client, "unixpacket:") || strings.HasPrefix(opts.client, "@") {
+		ep, err := endpoint.Parse(opts.client)
+		if err != nil {
+			return ep, &usageError{err}
+		}
+		if opts.udp && ep.Network == "tcp" {
+			ep.Network = "udp"
+		}
+		return ep, nil
+	}
+	network := "tcp"
+	if opts.udp {
+		network = "udp"
+	}
+	switch {
+	case opts.ipv4:
+		network += "4"
+	case opts.ipv6:
+		network += "6"
+	}
+	ep := endpoint.Endpoint{Network: network, Address: net.JoinHostPort(strings.Trim(opts.client, "[]"), strconv.Itoa(opts.port))}
+	if opts.bind != "" {
+		ep.Options.Bind = opts.bind
+	}
+	return ep, nil
+}
+
+func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
+	ep, err := opts.target()
+	if err != nil {
+		return err
+	}
+	unit := byte(0)
+	if opts.format != "" {
+		unit = opts.format[0]
+	}
+	p := &perfPrinter{w: stdio.Out, unit: unit, cfg: opts.cfg, udp: strings.HasPrefix(ep.Network, "udp")}
+	var mu sync.Mutex
+	cl := &perf.Client{Config: opts.cfg}
+	cl.Report = func(e perf.ClientEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case opts.jsonStream:
+			p.streamEvent(e)
+		case opts.json:
+		default:
+			p.clientEvent(e, ep)
+		}
+	}
+	res, err := cl.Run(ctx, ep)
+	mu.Lock()
+	defer mu.Unlock()
+	if res == nil {
+		if opts.json || opts.jsonStream {
+			p.jsonError(opts.jsonStream, err)
+		}
+		return perfError(ep, err)
+	}
+	switch {
+	case opts.jsonStream:
+		writeJSONLine(stdio.Out, map[string]any{"event": "end", "data": res.Document(false).End})
+	case opts.json:
+		doc := res.Document(false)
+		if err != nil {
+			doc.Error = err.Error()
+		}
+		enc := json.NewEncoder(stdio.Out)
+		enc.SetIndent("", "\t")
+		enc.Encode(doc)
+	default:
+		p.summary(res, false)
+		fmt.Fprintln(stdio.Out, "\nperf done.")
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return perfError(ep, err)
+	}
+	return nil
+}
+
+// perfError is err as the one line the client prints.
+func perfError(ep endpoint.Endpoint, err error) error {
+	if errors.Is(err, perf.ErrBusy) {
+		return fmt.Errorf("perf %s: the server is busy: it runs as many tests as it takes (iperf3 runs one at a time); try again later", ep.Address)
+	}
+	return err
+}
+
+func writeJSONLine(w io.Writer, v any) {
+	b, _ := json.Marshal(v)
+	w.Write(append(b, '\n'))
+}
+
+func runPerfServer(ctx context.Context, args []string, opts *perfOptions, stdio IO) error {
+	var ep endpoint.Endpoint
+	switch {
+	case len(args) == 1:
+		var err error
+		if ep, err = endpoint.Parse(args[0]); err != nil {
+			return &usageError{err}
+		}
+	default:
+		network, host := "tcp", opts.bind
+		switch {
+		case opts.ipv4:
+			network = "tcp4"
+		case opts.ipv6:
+			network = "tcp6"
+		}
+		ep = endpoint.Endpoint{Network: network, Address: net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(opts.port))}
+	}
+	if opts.maxTests < 1 {
+		return usageErrorf("perf --max-tests %d: at least 1", opts.maxTests)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l, err := perf.Listen(ctx, ep)
+	if err != nil {
+		return err
+	}
+	unit := byte(0)
+	if opts.format != "" {
+		unit = opts.format[0]
+	}
+	var mu sync.Mutex
+	printers := map[int]*perfPrinter{}
+	srv := &perf.Server{MaxTests: opts.maxTests, Interval: !opts.json && !opts.jsonStream && opts.interval > 0}
+	if opts.oneOff {
+		srv.MaxTests = 1
+	}
+	if !opts.json && !opts.jsonStream {
+		fmt.Fprintf(stdio.Out, "-----------------------------------------------------------\n")
+		fmt.Fprintf(stdio.Out, "Server listening on %s (any number of tests at once, at most %d)\n", endpoint.FromAddr(ep.Network, l.Addr()), srv.MaxTests)
+		fmt.Fprintf(stdio.Out, "-----------------------------------------------------------\n")
+	}
+	srv.Report = func(e perf.ServerEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e.Kind {
+		case perf.TestRefused:
+			fmt.Fprintf(stdio.Err, "sockit: perf: refused %v: %v\n", e.Client, e.Err)
+			return
+		case perf.TestStarted:
+			pr := &perfPrinter{w: stdio.Out, unit: unit, cfg: e.Result.Config, udp: strings.HasPrefix(e.Result.Network, "udp"), prefix: fmt.Sprintf("#%d ", e.Test), server: true}
+			printers[e.Test] = pr
+			if opts.json || opts.jsonStream {
+				return
+			}
+			pr.linef("Accepted connection from %s (test #%d%s)", hostPort(e.Client), e.Test, versionNote(e.Result.PeerVersion))
+			for _, s := range e.Result.Streams {
+				pr.linef("[%3d] local %s connected to %s", s.ID, hostPort(s.Local), hostPort(s.Remote))
+			}
+			pr.header(false)
+		case perf.TestInterval:
+			if pr := printers[e.Test]; pr != nil {
+				pr.interval(e.Interval)
+			}
+		case perf.TestEnded:
+			pr := printers[e.Test]
+			delete(printers, e.Test)
+			if pr == nil {
+				return
+			}
+			switch {
+			case opts.json || opts.jsonStream:
+				doc := e.Result.Document(true)
+				if e.Err != nil {
+					doc.Error = e.Err.Error()
+				}
+				writeJSONLine(stdio.Out, doc)
+			default:
+				pr.summary(e.Result, true)
+				if e.Err != nil {
+					pr.linef("test ended early: %v", e.Err)
+				}
+			}
+			if opts.oneOff {
+				cancel()
+			}
+		}
+	}
+	return srv.Serve(ctx, l)
+}
+
+func versionNote(v string) string {
+	if v == "" {
+		return ""
+	}
+	return ", client " + v
+}
+
+// hostPort is an address as iperf3 prints one: "127.0.0.1 port 5201", or
+// a Unix socket's name.
+func hostPort(a net.Addr) string {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.IP.String() + " port " + strconv.Itoa(a.Port)
+	case *net.UDPAddr:
+		return a.IP.String() + " port " + strconv.Itoa(a.Port)
+	case *net.UnixAddr:
+		if a.Name == "" {
+			return "(unnamed)"
+		}
+		return a.Name
+	case nil:
+		return "?"
+	}
+	return a.String()
+}
+
+func hostOnly(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	return hostPort(a)
+}
+
+// perfPrinter writes a test's lines as iperf3 does.
+type perfPrinter struct {
+	w         io.Writer
+	separated bool // the last line written is the separator
+	unit      byte
+	cfg       perf.Config
+	udp       bool
+	server    bool
+	prefix    string // "#3 " on a server's lines
+}
+
+func (p *perfPrinter) linef(format string, args ...any) {
+	fmt.Fprintf(p.w, p.prefix+format+"\n", args...)
+	p.separated = false
+}
+
+// separator writes iperf3's dashed line, once.
+func (p *perfPrinter) separator() {
+	if !p.separated {
+		p.linef("- - - - - - - - - - - - - - - - - - - - - - - - -")
+		p.separated = true
+	}
+}
+
+func (p *perfPrinter) clientEvent(e perf.ClientEvent, ep endpoint.Endpoint) {
+	switch e.Kind {
+	case perf.Connected:
+		if h, port, err := net.SplitHostPort(ep.Address); err == nil && !ep.IsUnix() {
+			p.linef("Connecting to host %s, port %s", h, port)
+		} else {
+			p.linef("Connecting to %s", ep)
+		}
+		if p.cfg.Reverse {
+			p.linef("Reverse mode, remote host %s is sending", hostOnly(e.Remote))
+		}
+	case perf.StreamConnected:
+		p.linef("[%3d] local %s connected to %s", e.Stream.ID, hostPort(e.Stream.Local), hostPort(e.Stream.Remote))
+	case perf.Started:
+		p.header(true)
+	case perf.IntervalEnded:
+		p.interval(e.Interval)
+	}
+}
+
+func (p *perfPrinter) streamEvent(e perf.ClientEvent) {
+	switch e.Kind {
+	case perf.Started:
+		writeJSONLine(p.w, map[string]any{"event": "start", "data": e.Result.Document(false).Start})
+	case perf.IntervalEnded:
+		r := perf.Result{Network: networkOf(p.udp), Config: p.cfg, Intervals: []perf.Interval{e.Interval}}
+		writeJSONLine(p.w, map[string]any{"event": "interval", "data": r.Document(false).Intervals[0]})
+	}
+}
+
+func (p *perfPrinter) jsonError(stream bool, err error) {
+	if stream {
+		writeJSONLine(p.w, map[string]any{"event": "error", "data": err.Error()})
+		return
+	}
+	writeJSONLine(p.w, map[string]any{"start": map[string]any{}, "intervals": []any{}, "end": map[string]any{}, "error": err.Error()})
+}
+
+func networkOf(udp bool) string {
+	if udp {
+		return "udp"
+	}
+	return "tcp"
+}
+
+// role is a bidir stream's tag: [TX-C] for what the client sends, [RX-C]
+// what it receives ([TX-S], [RX-S] on the server); "" when not bidir.
+func (p *perfPrinter) role(sender bool) string {
+	if !p.cfg.Bidir {
+		return ""
+	}
+	side := "C"
+	if p.server {
+		side = "S"
+	}
+	if sender {
+		return "[TX-" + side + "]"
+	}
+	return "[RX-" + side + "]"
+}
+
+func (p *perfPrinter) header(local bool) {
+	id := "[ ID]"
+	if p.cfg.Bidir {
+		id = "[ ID][Role]"
+	}
+	// The interval columns are the sender's when this side sends.
+	sends := p.cfg.Bidir || (local != p.cfg.Reverse)
+	switch {
+	case p.udp && sends && !p.cfg.Bidir:
+		p.linef("%s Interval           Transfer     Bitrate         Total Datagrams", id)
+	case p.udp:
+		p.linef("%s Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams", id)
+	case sends:
+		p.linef("%s Interval           Transfer     Bitrate         Retr  Cwnd", id)
+	default:
+		p.linef("%s Interval           Transfer     Bitrate", id)
+	}
+}
+
+func (p *perfPrinter) span(from, to float64, bytes uint64, seconds float64) string {
+	bps := 0.0
+	if seconds > 0 {
+		bps = float64(bytes) * 8 / seconds
+	}
+	return fmt.Sprintf("%6.2f-%-6.2f sec  %s  %s", from, to, perf.FormatBytes(float64(bytes), p.unit), perf.FormatBits(bps, p.unit))
+}
+
+func (p *perfPrinter) interval(iv perf.Interval) {
+	omitted := ""
+	if iv.Omitted {
+		omitted = "  (omitted)"
+	}
+	from, to := iv.Start.Seconds(), iv.End.Seconds()
+	line := func(tag, role string, st perf.StreamStats) {
+		s := p.span(from, to, st.Bytes, st.Seconds)
+		switch {
+		case p.udp && st.Sender:
+			p.linef("%s%s %s  %d  %s", tag, role, s, st.Packets, omitted)
+		case p.udp:
+			p.linef("%s%s %s  %5.3f ms  %d/%d (%.2g%%)  %s", tag, role, s, float64(st.Jitter)/1e6, st.Lost, st.Packets+st.Lost, st.LostPercent(), omitted)
+		case st.Sender:
+			p.linef("%s%s %s  %3d   %s       %s", tag, role, s, st.Retransmits, perf.FormatBytes(float64(st.Cwnd), 0), omitted)
+		default:
+			p.linef("%s%s %s                  %s", tag, role, s, omitted)
+		}
+	}
+	for _, st := range iv.Streams {
+		line(fmt.Sprintf("[%3d]", st.ID), p.role(st.Sender), st)
+	}
+	if len(iv.Streams) > 1 {
+		first := iv.Streams[0].Sender
+		for _, sender := range []bool{first, !first} {
+			var sum perf.StreamStats
+			n := 0
+			for _, st := range iv.Streams {
+				if st.Sender == sender {
+					n++
+					sum.Seconds = max(sum.Seconds, st.Seconds)
+					sum.Bytes += st.Bytes
+					sum.Packets += st.Packets
+					sum.Lost += st.Lost
+					sum.Jitter += st.Jitter
+					sum.Retransmits += st.Retransmits
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			sum.Jitter /= time.Duration(n)
+			sum.Sender = sender
+			if !p.udp && sender {
+				p.linef("[SUM]%s %s  %3d             %s", p.role(sender), p.span(from, to, sum.Bytes, sum.Seconds), sum.Retransmits, omitted)
+			} else {
+				line("[SUM]", p.role(sender), sum)
+			}
+		}
+		p.separator()
+	}
+}
+
+// summary writes the end of a test: for each stream what its sender sent
+// and its receiver received, and the sums.
+func (p *perfPrinter) summary(res *perf.Result, server bool) {
+	p.separator()
+	id := "[ ID]"
+	if p.cfg.Bidir {
+		id = "[ ID][Role]"
+	}
+	if p.udp {
+		p.linef("%s Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams", id)
+	} else {
+		p.linef("%s Interval           Transfer     Bitrate         Retr", id)
+	}
+	streams := append([]perf.StreamResult(nil), res.Streams...)
+	sort.SliceStable(streams, func(i, j int) bool { return streams[i].ID < streams[j].ID })
+	pair := func(tag string, reverse bool, sent, recv perf.StreamStats) {
+		role := p.role(reverse == server)
+		if p.udp {
+			total := sent.Packets
+			p.linef("%s%s %s  %5.3f ms  %d/%d (%.2g%%)  sender", tag, role, p.span(0, sent.Seconds, sent.Bytes, sent.Seconds), 0.0, 0, total, 0.0)
+			lostPct := 0.0
+			if total > 0 {
+				lostPct = 100 * float64(recv.Lost) / float64(total)
+			}
+			p.linef("%s%s %s  %5.3f ms  %d/%d (%.2g%%)  receiver", tag, role, p.span(0, recv.Seconds, recv.Bytes, recv.Seconds), float64(recv.Jitter)/1e6, recv.Lost, total, lostPct)
+			return
+		}
+		p.linef("%s%s %s  %3d             sender", tag, role, p.span(0, sent.Seconds, sent.Bytes, sent.Seconds), sent.Retransmits)
+		p.linef("%s%s %s                  receiver", tag, role, p.span(0, recv.Seconds, recv.Bytes, recv.Seconds))
+	}
+	for _, s := range streams {
+		pair(fmt.Sprintf("[%3d]", s.ID), s.Reverse, s.Sent, s.Received)
+	}
+	for _, reverse := range res.Directions() {
+		n := 0
+		for _, s := range streams {
+			if s.Reverse == reverse {
+				n++
+			}
+		}
+		if n > 1 {
+			sent, recv := res.Sum(reverse)
+			pair("[SUM]", reverse, sent, recv)
+		}
+	}
+	if !p.udp && res.Congestion != "" {
+		p.linef("TCP congestion control: %s here, %s at the peer", res.Congestion, orUnknown(res.PeerCongestion))
+	}
+	p.linef("CPU: %.1f%% here (%.1f%% user, %.1f%% system), %.1f%% at the peer", res.CPU.Total, res.CPU.User, res.CPU.System, res.PeerCPU.Total)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

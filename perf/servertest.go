@@ -77,6 +77,7 @@ func (t *serverTest) refuse(code, errno int32, err error) {
 	msg[0] = byte(st)
 	binary.BigEndian.PutUint32(msg[1:], uint32(code))
 	binary.BigEndian.PutUint32(msg[5:], uint32(errno))
+	t.control.SetWriteDeadline(time.Now().Add(t.s.handshake()))
 	t.control.Write(msg)
 	t.s.report(ServerEvent{Kind: TestRefused, Test: t.n, Client: t.control.RemoteAddr(), Err: err})
 }

@@ -293,7 +293,7 @@ func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
 	}
 	switch {
 	case opts.jsonStream:
-		writeJSONLine(stdio.Out, map[string]any{"event": "end", "data": res.Document(false).End})
+		writeJSONLine(stdio.Out, streamEvent{"end", res.Document(false).End})
 	case opts.json:
 		doc := res.Document(false)
 		if err != nil {
@@ -318,6 +318,13 @@ func perfError(ep endpoint.Endpoint, err error) error {
 		return fmt.Errorf("perf %s: the server is busy: it runs as many tests as it takes (iperf3 runs one at a time); try again later", ep.Address)
 	}
 	return err
+}
+
+// streamEvent is one line of --json-stream, as iperf3 3.17 writes them:
+// {"event":"start","data":{...}}, then interval events, then end.
+type streamEvent struct {
+	Event string `json:"event"`
+	Data  any    `json:"data"`
 }
 
 func writeJSONLine(w io.Writer, v any) {
@@ -496,16 +503,16 @@ func (p *perfPrinter) clientEvent(e perf.ClientEvent, ep endpoint.Endpoint) {
 func (p *perfPrinter) streamEvent(e perf.ClientEvent) {
 	switch e.Kind {
 	case perf.Started:
-		writeJSONLine(p.w, map[string]any{"event": "start", "data": e.Result.Document(false).Start})
+		writeJSONLine(p.w, streamEvent{"start", e.Result.Document(false).Start})
 	case perf.IntervalEnded:
 		r := perf.Result{Network: networkOf(p.udp), Config: p.cfg, Intervals: []perf.Interval{e.Interval}}
-		writeJSONLine(p.w, map[string]any{"event": "interval", "data": r.Document(false).Intervals[0]})
+		writeJSONLine(p.w, streamEvent{"interval", r.Document(false).Intervals[0]})
 	}
 }
 
 func (p *perfPrinter) jsonError(stream bool, err error) {
 	if stream {
-		writeJSONLine(p.w, map[string]any{"event": "error", "data": err.Error()})
+		writeJSONLine(p.w, streamEvent{"error", err.Error()})
 		return
 	}
 	writeJSONLine(p.w, map[string]any{"start": map[string]any{}, "intervals": []any{}, "end": map[string]any{}, "error": err.Error()})

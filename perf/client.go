@@ -313,6 +313,7 @@ func (cl *Client) run(ctx context.Context, c net.Conn, res *Result, streams []*s
 	cpu := readCPU()
 	r.start(ctx, newBudget(cl.budgetFor(streams)))
 	res.Start, res.Streams = r.started, skeleton(streams, false)
+	res.sockets(streams)
 	cl.report(ClientEvent{Kind: Started, Local: res.Local, Remote: res.Remote, Result: res})
 	var timeUp <-chan time.Time
 	if d := cl.duration(); d > 0 {

@@ -46,6 +46,14 @@ type Config struct {
 	// Counters64 uses 64-bit datagram sequence numbers
 	// (--udp-counters-64bit).
 	Counters64 bool
+	// NoGSO sends and receives each datagram as its own entry of a
+	// sendmmsg(2) or recvmmsg(2) batch, as iperf3 sends each with its own
+	// write: without it a UDP sender hands the kernel up to 64 datagrams
+	// a write (UDP GSO) and a receiver takes them coalesced (UDP GRO),
+	// where the kernel can (--no-gso). Only this side's sockets.
+	NoGSO bool
+	// Forever runs the test until ctx ends, as iperf3 -t 0 does.
+	Forever bool
 }
 
 // Limits on what a test may ask: a server refuses a test past them.
@@ -120,6 +128,9 @@ func (e *ConfigError) iperfCode() int32 {
 func (c Config) streams() int { return max(c.Streams, 1) }
 
 func (c Config) duration() time.Duration {
+	if c.Forever {
+		return 0
+	}
 	if c.Duration == 0 && c.Bytes == 0 && c.Blocks == 0 {
 		return 10 * time.Second
 	}
@@ -178,8 +189,11 @@ func (p params) config() Config {
 		Omit: time.Duration(p.Omit) * time.Second, Window: p.Window, MSS: p.MSS,
 		Congestion: p.Congestion, NoDelay: p.NoDelay, Counters64: p.UDPCounters64 != 0,
 	}
-	if c.Bytes != 0 || c.Blocks != 0 {
+	switch {
+	case c.Bytes != 0 || c.Blocks != 0:
 		c.Duration = 0 // the client sends time too; the bound that ends it is the count
+	case p.Time == 0:
+		c.Forever = true // iperf3 -t 0: until the client ends it
 	}
 	return c
 }

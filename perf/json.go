@@ -28,8 +28,11 @@ type DocStart struct {
 	ConnectingTo *DocHost       `json:"connecting_to,omitempty"`
 	Accepted     *DocHost       `json:"accepted_connection,omitempty"`
 	Cookie       string         `json:"cookie"`
+	TCPMSS       int            `json:"tcp_mss_default,omitempty"`
 	TargetRate   uint64         `json:"target_bitrate"`
 	SockBufsize  int            `json:"sock_bufsize"`
+	SndBuf       int            `json:"sndbuf_actual"`
+	RcvBuf       int            `json:"rcvbuf_actual"`
 	TestStart    DocTestStart   `json:"test_start"`
 	Network      string         `json:"sockit_network,omitempty"`
 }
@@ -79,6 +82,8 @@ type DocStats struct {
 	SndCwnd       *int     `json:"snd_cwnd,omitempty"`
 	SndWnd        *int     `json:"snd_wnd,omitempty"`
 	RTT           *int64   `json:"rtt,omitempty"`
+	RTTVar        *int64   `json:"rttvar,omitempty"`
+	PMTU          *int     `json:"pmtu,omitempty"`
 	MaxSndCwnd    *int     `json:"max_snd_cwnd,omitempty"`
 	MaxSndWnd     *int     `json:"max_snd_wnd,omitempty"`
 	MaxRTT        *int64   `json:"max_rtt,omitempty"`
@@ -109,6 +114,7 @@ type DocEndStream struct {
 type DocEnd struct {
 	Streams                 []DocEndStream `json:"streams"`
 	Sum                     *DocStats      `json:"sum,omitempty"`
+	SumBidirReverse         *DocStats      `json:"sum_bidir_reverse,omitempty"`
 	SumSent                 DocStats       `json:"sum_sent"`
 	SumReceived             DocStats       `json:"sum_received"`
 	SumSentBidirReverse     *DocStats      `json:"sum_sent_bidir_reverse,omitempty"`
@@ -137,8 +143,9 @@ func (r *Result) Document(server bool) Document {
 	cfg := r.Config
 	d := Document{Start: DocStart{
 		Version: "sockit perf " + Version, SystemInfo: systemInfo(),
-		Timestamp: DocTimestamp{Time: r.Start.UTC().Format(time.RFC1123), TimeSecs: r.Start.Unix()},
-		Cookie:    r.Cookie, TargetRate: cfg.rate(udp), SockBufsize: cfg.Window,
+		Timestamp: DocTimestamp{Time: r.Start.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT"), TimeSecs: r.Start.Unix()},
+		Cookie:    r.Cookie, TCPMSS: r.MSS, TargetRate: cfg.rate(udp), SockBufsize: cfg.Window,
+		SndBuf: r.SndBuf, RcvBuf: r.RcvBuf,
 		TestStart: DocTestStart{Protocol: proto, NumStreams: cfg.streams(), BlockSize: cfg.blockSize(udp),
 			Omit: int(cfg.Omit / time.Second), Duration: int(cfg.duration() / time.Second), Bytes: cfg.Bytes, Blocks: cfg.Blocks,
 			Reverse: b2i(cfg.Reverse), Bidir: b2i(cfg.Bidir), TargetRate: cfg.rate(udp)},
@@ -146,6 +153,8 @@ func (r *Result) Document(server bool) Document {
 	if r.Network != "tcp" && r.Network != "udp" {
 		d.Start.Network = r.Network
 	}
+	// Arrays, never null, even for a test that never ran (as iperf3).
+	d.Start.Connected, d.Intervals, d.End.Streams = []DocConnected{}, []DocInterval{}, []DocEndStream{}
 	if h := hostOf(r.Remote); h != nil {
 		if server {
 			d.Start.Accepted = h
@@ -215,18 +224,20 @@ func (r *Result) Document(server bool) Document {
 		if udp {
 			setUDP(&ds, sent.Packets, StreamStats{Packets: sent.Packets})
 			setUDP(&dr, sent.Packets, recv)
+			ds.Sender, dr.Sender = true, false // iperf3 says so for UDP, whichever side sends
 		} else {
 			ds.Retransmits = ptr(sent.Retransmits)
 		}
+		var sum *DocStats
+		if udp {
+			s := dr
+			s.Bytes, s.BitsPerSecond, s.Sender = ds.Bytes, ds.BitsPerSecond, sends(reverse)
+			sum = &s
+		}
 		if i == 0 {
-			d.End.SumSent, d.End.SumReceived = ds, dr
-			if udp {
-				sum := dr
-				sum.Bytes, sum.BitsPerSecond = ds.Bytes, ds.BitsPerSecond
-				d.End.Sum = &sum
-			}
+			d.End.SumSent, d.End.SumReceived, d.End.Sum = ds, dr, sum
 		} else {
-			d.End.SumSentBidirReverse, d.End.SumReceivedBidirReverse = &ds, &dr
+			d.End.SumSentBidirReverse, d.End.SumReceivedBidirReverse, d.End.SumBidirReverse = &ds, &dr, sum
 		}
 	}
 	d.End.CPU = DocCPU{HostTotal: r.CPU.Total, HostUser: r.CPU.User, HostSystem: r.CPU.System,
@@ -254,6 +265,7 @@ func intervalStats(st StreamStats, iv Interval, udp bool) DocStats {
 		ds.Retransmits = ptr(st.Retransmits)
 		if st.Cwnd > 0 || st.RTT > 0 {
 			ds.SndCwnd, ds.SndWnd, ds.RTT = ptr(st.Cwnd), ptr(st.SndWnd), ptr(st.RTT.Microseconds())
+			ds.RTTVar, ds.PMTU = ptr(st.RTTVar.Microseconds()), ptr(st.PMTU)
 		}
 	}
 	return ds

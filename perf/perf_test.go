@@ -167,6 +167,8 @@ func TestUDP(t *testing.T) {
 			{Duration: time.Second, Rate: 20e6, Reverse: true, Counters64: true},
 			{Duration: time.Second, Rate: 10e6, Bidir: true},
 			{Duration: time.Second, Rate: 10e6, Streams: 2},
+			{Duration: time.Second, Rate: 20e6, BlockSize: 200, NoGSO: true},
+			{Duration: time.Second, Rate: 50e6, BlockSize: 200},
 		} {
 			t.Run(network, func(t *testing.T) {
 				sv := serve(t, listenAddr(t, network), &perf.Server{})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/socket"
 )
 
 // Result is a test as one side saw it, with the other side's counts
@@ -25,6 +26,23 @@ type Result struct {
 	Congestion, PeerCongestion string
 	// PeerVersion is what the client said it is (on a server), or empty.
 	PeerVersion string
+	// SndBuf and RcvBuf are the first stream's socket buffers as the
+	// kernel set them, and MSS its TCP segment size (iperf3's
+	// sndbuf_actual, rcvbuf_actual, tcp_mss_default).
+	SndBuf, RcvBuf, MSS int
+}
+
+// sockets fills r's socket figures from the first stream.
+func (r *Result) sockets(streams []*stream) {
+	if len(streams) == 0 {
+		return
+	}
+	c := streams[0].conn
+	r.SndBuf, _ = getOption(c, socket.SendBuffer)
+	r.RcvBuf, _ = getOption(c, socket.RecvBuffer)
+	if streams[0].tcp {
+		r.MSS, _ = getOption(c, socket.MaxSeg)
+	}
 }
 
 // StreamResult is one data stream's totals, over the counted part of the

@@ -35,6 +35,8 @@ type StreamStats struct {
 	Retransmits int
 	Cwnd        int
 	RTT         time.Duration
+	RTTVar      time.Duration
+	PMTU        int
 	SndWnd      int
 }
 
@@ -101,8 +103,9 @@ func (r *run) start(ctx context.Context, b *budget) {
 	r.base = make([]snapshot, len(r.streams))
 	r.last = make([]snapshot, len(r.streams))
 	r.rtt = make([]rttStats, len(r.streams))
-	for i := range r.streams {
+	for i, s := range r.streams {
 		r.base[i].at, r.last[i].at = r.started, r.started
+		s.noGSO = r.cfg.NoGSO
 	}
 	size := r.cfg.blockSize(r.udp)
 	var senders, receivers sync.WaitGroup
@@ -120,7 +123,11 @@ func (r *run) start(ctx context.Context, b *budget) {
 		receivers.Add(1)
 		r.wg.Go(func() {
 			defer receivers.Done()
-			if err := s.receive(ctx, max(size, 64<<10), r.cfg.Counters64); err != nil {
+			buf := max(size, 64<<10) // a stream's reads take what is there
+			if r.udp {
+				buf = max(size, 2048) // a datagram a buffer, batchSize buffers
+			}
+			if err := s.receive(ctx, buf, r.cfg.Counters64, r.receivers() <= groStreams); err != nil {
 				r.errs <- err
 			}
 		})
@@ -185,7 +192,7 @@ func delta(s *stream, from, to snapshot) StreamStats {
 		Lost: to.lost - from.lost, OutOfOrder: to.outOfOrder - from.outOfOrder,
 		Duplicates:  to.duplicates - from.duplicates,
 		Jitter:      time.Duration(to.jitter * float64(time.Second)),
-		Retransmits: to.retrans - from.retrans, Cwnd: to.cwnd, RTT: to.rtt, SndWnd: to.sndWnd,
+		Retransmits: to.retrans - from.retrans, Cwnd: to.cwnd, RTT: to.rtt, RTTVar: to.rttVar, PMTU: to.pmtu, SndWnd: to.sndWnd,
 	}
 }
 
@@ -237,6 +244,17 @@ func (r *run) drain(d, quiet time.Duration) bool {
 			last = now
 		}
 	}
+}
+
+// receivers is how many of the streams this side receives on.
+func (r *run) receivers() int {
+	n := 0
+	for _, s := range r.streams {
+		if !s.sender {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *run) receivedBytes() uint64 {

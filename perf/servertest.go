@@ -164,6 +164,7 @@ func (t *serverTest) serve(ctx context.Context) {
 	cpu := readCPU()
 	r.start(ctx, newBudget(cfg.Bytes, cfg.Blocks))
 	res.Start, res.Streams = r.started, skeleton(streams, true)
+	res.sockets(streams)
 	t.s.report(ServerEvent{Kind: TestStarted, Test: t.n, Client: c.RemoteAddr(), Result: res})
 
 	// The client ends the test: TEST_END, once its time is up or its

@@ -20,6 +20,7 @@ type stream struct {
 	sender bool // this side sends on it
 	conn   net.Conn
 	udp    bool // datagrams with iperf3's header, not a byte stream
+	noGSO  bool // a datagram a sendmmsg/recvmmsg entry: no UDP GSO or GRO
 	tcp    bool // TCP_INFO can be read
 
 	bytes   atomic.Uint64 // sent or received
@@ -88,6 +89,15 @@ type pacer struct {
 	sent  uint64 // bytes
 }
 
+// due is how many blocks of size may go now, at most max.
+func (p *pacer) due(size, max int) int {
+	allowed := uint64(time.Since(p.start).Seconds() * float64(p.rate) / 8)
+	if allowed <= p.sent {
+		return 0
+	}
+	return int(min(uint64(max), (allowed-p.sent)/uint64(size)+1))
+}
+
 // wait returns once n more bytes may go, or ctx ends.
 func (p *pacer) wait(ctx context.Context, n int) error {
 	if p.rate == 0 {
@@ -140,12 +150,32 @@ func (b *budget) take(n int) bool {
 	return b.left.Add(-int64(n))+int64(n) > 0
 }
 
+// give returns k blocks of n bytes that were taken and not sent.
+func (b *budget) give(k, n int) {
+	if b == nil {
+		return
+	}
+	if b.perBlock {
+		b.left.Add(int64(k))
+		return
+	}
+	b.left.Add(int64(k * n))
+}
+
 // spent reports whether nothing is left.
 func (b *budget) spent() bool { return b != nil && b.left.Load() <= 0 }
 
 // send writes blocks of size until ctx ends, the budget is spent, or the
 // peer goes; udp64 picks the 64-bit datagram counter.
 func (s *stream) send(ctx context.Context, size int, rate uint64, b *budget, udp64 bool) error {
+	if s.udp {
+		if done, err := s.sendSegments(ctx, size, rate, b, udp64); done {
+			return err
+		}
+		if bc, ok := batchOf(s.conn); ok {
+			return s.sendBatches(ctx, bc, size, rate, b, udp64)
+		}
+	}
 	buf := make([]byte, size)
 	fillPayload(buf)
 	p := pacer{rate: rate, start: time.Now()}
@@ -190,7 +220,10 @@ func (s *stream) send(ctx context.Context, size int, rate uint64, b *budget, udp
 
 // receive reads until the connection ends or ctx does; bufSize must hold
 // a whole datagram or record.
-func (s *stream) receive(ctx context.Context, bufSize int, udp64 bool) error {
+func (s *stream) receive(ctx context.Context, bufSize int, udp64, gro bool) error {
+	if bc, ok := batchOf(s.conn); ok && s.udp {
+		return s.receiveBatches(ctx, bc, bufSize, udp64, gro)
+	}
 	buf := make([]byte, bufSize)
 	stop := context.AfterFunc(ctx, func() { s.conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
@@ -244,6 +277,8 @@ type snapshot struct {
 	retrans    int
 	cwnd       int // bytes
 	rtt        time.Duration
+	rttVar     time.Duration
+	pmtu       int
 	sndWnd     int
 }
 
@@ -257,6 +292,7 @@ func (s *stream) snapshot(now time.Time) snapshot {
 	if s.tcp && s.sender {
 		if ti, err := endpoint.TCPInfo(s.conn); err == nil {
 			sn.retrans, sn.cwnd, sn.rtt, sn.sndWnd = ti.TotalRetrans, ti.Cwnd*ti.SndMSS, ti.RTT, ti.SndWnd
+			sn.rttVar, sn.pmtu = ti.RTTVar, ti.PMTU
 		}
 	}
 	return sn

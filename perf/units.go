@@ -54,39 +54,47 @@ func parseSuffixed(s string, base float64) (float64, error) {
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, strconv.ErrSyntax
 	}
-	return math.Round(v * mult), nil
+	return math.Trunc(v * mult), nil // as iperf3, which casts
 }
 
 // FormatBytes writes n as iperf3 writes a transfer: "2.59 GBytes",
 // "960 KBytes", "0.00 Bytes", with 1024 per step. unit, if not 0, fixes
-// the unit as iperf3's -f does: 'K', 'M', 'G', 'T' (or 'k', 'm', 'g', 't',
-// which format bits in FormatBits and bytes here as their capitals).
+// the unit: 'K', 'M', 'G', 'T' (a small letter counts as its capital).
+// iperf3 writes transfers in adaptive units whatever its -f.
 func FormatBytes(n float64, unit byte) string {
 	return formatUnits(n, 1024, []string{"Bytes", "KBytes", "MBytes", "GBytes", "TBytes"}, unit)
 }
 
 // FormatBits writes a rate in bits a second as iperf3 does: "22.2
-// Gbits/sec", "10.0 Mbits/sec", with 1000 per step.
+// Gbits/sec", "10.0 Mbits/sec", with 1000 per step; a fixed unit in
+// capitals ('K', 'M', 'G', 'T') writes bytes a second instead, with 1024
+// per step ("2.75 GBytes/sec"), as iperf3's -f does.
 func FormatBits(bps float64, unit byte) string {
+	if unit >= 'A' && unit <= 'Z' {
+		return formatUnits(bps/8, 1024, []string{"Bytes/sec", "KBytes/sec", "MBytes/sec", "GBytes/sec", "TBytes/sec"}, unit)
+	}
 	return formatUnits(bps, 1000, []string{"bits/sec", "Kbits/sec", "Mbits/sec", "Gbits/sec", "Tbits/sec"}, unit)
 }
 
+// formatUnits scales v to a unit as iperf3's unit_snprintf does: by
+// multiplying with the unit's reciprocal (not dividing, which rounds the
+// other way at the edges), then 2, 1 or 0 decimals for 4 figures.
 func formatUnits(v, base float64, names []string, unit byte) string {
 	i := 0
 	if unit != 0 {
-		i = strings.IndexByte("_KMGT", unit&^0x20)
-		if i < 0 {
+		if i = strings.IndexByte("_KMGT", unit&^0x20); i < 0 {
 			i = 0
 		}
 	} else {
-		for i < len(names)-1 && v >= base {
-			v /= base
+		for t := v; t >= base && i < len(names)-1; t /= base {
 			i++
 		}
 	}
-	if unit != 0 {
-		v /= math.Pow(base, float64(i))
+	factor := 1.0 // 1.0 / base / base ..., as iperf3's tables are written
+	for range i {
+		factor /= base
 	}
+	v *= factor
 	switch {
 	case v < 9.995:
 		return fmt.Sprintf("%4.2f %s", v, names[i])

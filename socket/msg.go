@@ -271,6 +271,24 @@ func RxqOverflowCount(oob []byte) (dropped uint32, ok bool) {
 	return 0, false
 }
 
+// GROSegmentSize returns the size of the datagrams a coalesced message
+// holds, from the cmsg the kernel adds to it on a socket with [UDPGRO]
+// on, and whether there is one: without it the message is one datagram.
+// The message is then its datagrams back to back, each of that size but
+// the last, which may be shorter.
+func GROSegmentSize(oob []byte) (int, bool) {
+	cmsgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0, false
+	}
+	for _, c := range cmsgs {
+		if c.Header.Level == unix.SOL_UDP && c.Header.Type == unix.UDP_GRO && len(c.Data) >= 4 {
+			return int(binary.NativeEndian.Uint32(c.Data)), true
+		}
+	}
+	return 0, false
+}
+
 // DroppedFD returns how many datagrams the kernel has dropped on the
 // socket fd since it was made (its receive buffer was full, say), the
 // count [RxqOverflow] puts on each message, now: SK_MEMINFO_DROPS of

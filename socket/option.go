@@ -63,6 +63,8 @@ const (
 	MulticastLoop                     // IP_MULTICAST_LOOP: this host's own members get the IPv4 multicast sent
 	MulticastLoop6                    // IPV6_MULTICAST_LOOP: the same for IPv6
 	MulticastIf6                      // IPV6_MULTICAST_IF: the interface index IPv6 multicast is sent through
+	UDPSegment                        // UDP_SEGMENT: each send is cut into datagrams of this size by the kernel (GSO)
+	UDPGRO                            // UDP_GRO: datagrams of one flow may be received coalesced
 )
 
 // String returns the C name of o, such as "SO_REUSEADDR".
@@ -157,6 +159,10 @@ func (o Option) sockopt() (level, opt int, name string, ok bool) {
 		return unix.IPPROTO_TCP, unix.TCP_QUICKACK, "TCP_QUICKACK", true
 	case Cork:
 		return unix.IPPROTO_TCP, unix.TCP_CORK, "TCP_CORK", true
+	case UDPSegment:
+		return unix.SOL_UDP, unix.UDP_SEGMENT, "UDP_SEGMENT", true
+	case UDPGRO:
+		return unix.SOL_UDP, unix.UDP_GRO, "UDP_GRO", true
 	case FastOpen:
 		return unix.IPPROTO_TCP, unix.TCP_FASTOPEN, "TCP_FASTOPEN", true
 	case FastOpenConnect:

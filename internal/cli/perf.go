@@ -98,7 +98,7 @@ object per line as the test goes (docs/perf-json.md).`,
 	f.BoolVarP(&opts.udp, "udp", "u", false, "test with UDP")
 	f.BoolVarP(&opts.ipv4, "version4", "4", false, "IPv4 only")
 	f.BoolVarP(&opts.ipv6, "version6", "6", false, "IPv6 only")
-	f.Float64VarP(&opts.duration, "time", "t", 10, "seconds to send for")
+	f.Float64VarP(&opts.duration, "time", "t", 10, "seconds to send for; 0 until interrupted")
 	f.StringVarP(&opts.bytes, "bytes", "n", "", "bytes to send instead of a time (K, M, G: 1024 each)")
 	f.StringVarP(&opts.blocks, "blockcount", "k", "", "blocks (writes) to send instead of a time")
 	f.StringVarP(&opts.length, "length", "l", "", "bytes a write: 128K for TCP, 1460 for UDP")
@@ -113,9 +113,10 @@ object per line as the test goes (docs/perf-json.md).`,
 	f.StringVarP(&opts.cfg.Congestion, "congestion", "C", "", "TCP congestion control algorithm (cubic, reno, bbr)")
 	f.BoolVarP(&opts.cfg.NoDelay, "no-delay", "N", false, "set TCP_NODELAY")
 	f.BoolVar(&opts.cfg.Counters64, "udp-counters-64bit", false, "64-bit datagram sequence numbers")
+	f.BoolVar(&opts.cfg.NoGSO, "no-gso", false, "UDP: a system call entry per datagram, as iperf3, not UDP GSO/GRO's 64 a write")
 	f.BoolVarP(&opts.json, "json", "J", false, "write one JSON document at the end, laid out as iperf3's -J (server: one line per test)")
 	f.BoolVar(&opts.jsonStream, "json-stream", false, "write a JSON object per line as the test goes: start, interval, end")
-	f.StringVarP(&opts.format, "format", "f", "", "units: k, m, g, t for bits, K, M, G, T for bytes (default: adaptive)")
+	f.StringVarP(&opts.format, "format", "f", "", "rate units: k, m, g, t (bits/sec) or K, M, G, T (Bytes/sec); default adaptive")
 	f.BoolVarP(&opts.oneOff, "one-off", "1", false, "server: serve one test, then exit")
 	f.IntVar(&opts.maxTests, "max-tests", 32, "server: tests run at once; past it a client hears the server is busy")
 	addRefusals(cmd, perfRefusals())
@@ -172,6 +173,9 @@ func (opts *perfOptions) config(timeSet bool) error {
 	}
 	if c.Interval == 0 {
 		c.Interval = -1
+	}
+	if c.Duration == 0 && opts.bytes == "" && opts.blocks == "" {
+		c.Forever = true // -t 0, as iperf3: until interrupted
 	}
 	size := func(name, v string, lo, hi int64) (int64, error) {
 		if v == "" {
@@ -565,7 +569,8 @@ func (p *perfPrinter) span(from, to float64, bytes uint64, seconds float64) stri
 	if seconds > 0 {
 		bps = float64(bytes) * 8 / seconds
 	}
-	return fmt.Sprintf("%6.2f-%-6.2f sec  %s  %s", from, to, perf.FormatBytes(float64(bytes), p.unit), perf.FormatBits(bps, p.unit))
+	// Transfers are in adaptive units whatever -f says, as in iperf3.
+	return fmt.Sprintf("%6.2f-%-6.2f sec  %s  %s", from, to, perf.FormatBytes(float64(bytes), 0), perf.FormatBits(bps, p.unit))
 }
 
 func (p *perfPrinter) interval(iv perf.Interval) {

@@ -104,14 +104,16 @@ func TestPerfCLI(t *testing.T) {
 			} `json:"test_start"`
 		} `json:"start"`
 	}
-	var raw map[string]map[string]json.RawMessage
+	var raw struct {
+		End map[string]json.RawMessage `json:"end"`
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil || r.code != 0 {
 		t.Fatalf("perf -J: exit %d, %v:\n%s", r.code, err, r.stdout)
 	}
 	json.Unmarshal([]byte(r.stdout), &doc)
 	var sent, received struct{ Bytes int }
-	json.Unmarshal(raw["end"]["sum_sent"], &sent)
-	json.Unmarshal(raw["end"]["sum_received"], &received)
+	json.Unmarshal(raw.End["sum_sent"], &sent)
+	json.Unmarshal(raw.End["sum_received"], &received)
 	if doc.Start.TestStart.Reverse != 1 || doc.Start.TestStart.Bytes != 8<<20 || sent.Bytes < 8<<20 || received.Bytes != sent.Bytes {
 		t.Errorf("perf -J -R -n 8M: test_start %+v, sum_sent %d, sum_received %d", doc.Start.TestStart, sent.Bytes, received.Bytes)
 	}

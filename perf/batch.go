@@ -130,7 +130,7 @@ func (s *stream) sendSegments(ctx context.Context, size int, rate uint64, b *bud
 
 // setOption sets an integer socket option on c.
 func setOption(c net.Conn, o socket.Option, v int) error {
-	sc, ok := c.(syscall.Conn)
+	sc, ok := endpoint.ConnAs[syscall.Conn](c)
 	if !ok {
 		return errors.ErrUnsupported
 	}

@@ -65,6 +65,7 @@ const (
 	MulticastIf6                      // IPV6_MULTICAST_IF: the interface index IPv6 multicast is sent through
 	UDPSegment                        // UDP_SEGMENT: each send is cut into datagrams of this size by the kernel (GSO)
 	UDPGRO                            // UDP_GRO: datagrams of one flow may be received coalesced
+	RecvLowat                         // SO_RCVLOWAT: bytes queued before the socket counts as readable
 )
 
 // String returns the C name of o, such as "SO_REUSEADDR".
@@ -163,6 +164,8 @@ func (o Option) sockopt() (level, opt int, name string, ok bool) {
 		return unix.SOL_UDP, unix.UDP_SEGMENT, "UDP_SEGMENT", true
 	case UDPGRO:
 		return unix.SOL_UDP, unix.UDP_GRO, "UDP_GRO", true
+	case RecvLowat:
+		return unix.SOL_SOCKET, unix.SO_RCVLOWAT, "SO_RCVLOWAT", true
 	case FastOpen:
 		return unix.IPPROTO_TCP, unix.TCP_FASTOPEN, "TCP_FASTOPEN", true
 	case FastOpenConnect:

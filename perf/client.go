@@ -280,6 +280,7 @@ func (cl *Client) run(ctx context.Context, c net.Conn, res *Result, streams []*s
 		sent = r.sent
 	}
 	if limit := cl.Bytes + cl.Blocks*int64(cl.blockSize(udp)); bounded && hasReceiver(streams) {
+		r.countsReceived = true
 		got = make(chan struct{})
 		var total atomic.Int64
 		var once sync.Once

@@ -54,6 +54,12 @@ type Config struct {
 	NoGSO bool
 	// Forever runs the test until ctx ends, as iperf3 -t 0 does.
 	Forever bool
+	// ZeroCopy sends TCP streams from a file by sendfile(2), not from
+	// this process's memory (-Z); SkipRxCopy receives them with
+	// MSG_TRUNC, which counts the bytes and drops them in the kernel
+	// (--skip-rx-copy). Both are this side's own: a client's do not
+	// reach the server (Server has its own).
+	ZeroCopy, SkipRxCopy bool
 }
 
 // Limits on what a test may ask: a server refuses a test past them.

@@ -109,11 +109,15 @@ func TestEveryNetwork(t *testing.T) {
 		{"reverse", perf.Config{Bytes: n, Reverse: true}},
 		{"bidir", perf.Config{Bytes: n, Bidir: true}},
 		{"parallel", perf.Config{Bytes: n, Streams: 3}},
+		{"zerocopy", perf.Config{Bytes: n, ZeroCopy: true}},
+		{"skip-rx-copy", perf.Config{Bytes: n, Reverse: true, SkipRxCopy: true}},
 	}
 	for _, network := range []string{"tcp", "tcp6", "unix", "unixpacket", "tls"} {
 		for _, mode := range modes {
 			t.Run(network+"/"+mode.name, func(t *testing.T) {
-				sv := serve(t, listenAddr(t, network), &perf.Server{})
+				// The server's side of the bidirectional test sends by
+				// sendfile and receives with MSG_TRUNC (on TCP).
+				sv := serve(t, listenAddr(t, network), &perf.Server{ZeroCopy: mode.name == "bidir", SkipRxCopy: mode.name == "bidir"})
 				cfg := mode.cfg
 				cfg.Interval = 100 * time.Millisecond
 				if network == "unixpacket" {

@@ -77,6 +77,11 @@ type run struct {
 	// its largest cwnd
 	rtt []rttStats
 
+	// countsReceived: this side ends the test once its receivers have
+	// read a byte count (a client's -R -n), so the last bytes must wake
+	// them however few: no low-water mark.
+	countsReceived bool
+
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	errs    chan error
@@ -107,7 +112,7 @@ func (r *run) start(ctx context.Context, b *budget) {
 	r.rtt = make([]rttStats, len(r.streams))
 	for i, s := range r.streams {
 		r.base[i].at, r.last[i].at = r.started, r.started
-		s.noGSO = r.cfg.NoGSO
+		s.noGSO, s.zeroCopy, s.skipRxCopy = r.cfg.NoGSO, r.cfg.ZeroCopy, r.cfg.SkipRxCopy
 	}
 	size := r.cfg.blockSize(r.udp)
 	var senders, receivers sync.WaitGroup
@@ -122,7 +127,7 @@ func (r *run) start(ctx context.Context, b *budget) {
 			})
 			continue
 		}
-		if _, plain := s.conn.(*net.TCPConn); plain {
+		if _, plain := s.conn.(*net.TCPConn); plain && !r.countsReceived {
 			// Not under TLS: a TLS stream ends with a close_notify
 			// record, which a low-water mark would leave unread.
 			setOption(s.conn, socket.RecvLowat, lowat(size, r.cfg.Rate))

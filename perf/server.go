@@ -31,6 +31,9 @@ type Server struct {
 	// Interval, if not zero, reports each running test's intervals in
 	// ServerEvents of kind TestInterval.
 	Interval bool
+	// ZeroCopy and SkipRxCopy are Config's, for the server's side of
+	// every test.
+	ZeroCopy, SkipRxCopy bool
 }
 
 // ServerEventKind says what happened on a Server.

@@ -21,6 +21,8 @@ type stream struct {
 	conn   net.Conn
 	udp    bool // datagrams with iperf3's header, not a byte stream
 	noGSO  bool // a datagram a sendmmsg/recvmmsg entry: no UDP GSO or GRO
+	// zeroCopy sends by sendfile(2), skipRxCopy receives with MSG_TRUNC.
+	zeroCopy, skipRxCopy bool
 	tcp    bool // TCP_INFO can be read
 
 	bytes   atomic.Uint64 // sent or received
@@ -168,6 +170,11 @@ func (b *budget) spent() bool { return b != nil && b.left.Load() <= 0 }
 // send writes blocks of size until ctx ends, the budget is spent, or the
 // peer goes; udp64 picks the 64-bit datagram counter.
 func (s *stream) send(ctx context.Context, size int, rate uint64, b *budget, udp64 bool) error {
+	if s.zeroCopy && !s.udp {
+		if done, err := s.sendFile(ctx, size, rate, b); done {
+			return err
+		}
+	}
 	if s.udp {
 		if done, err := s.sendSegments(ctx, size, rate, b, udp64); done {
 			return err
@@ -223,6 +230,11 @@ func (s *stream) send(ctx context.Context, size int, rate uint64, b *budget, udp
 func (s *stream) receive(ctx context.Context, bufSize int, udp64, gro bool) error {
 	if bc, ok := batchOf(s.conn); ok && s.udp {
 		return s.receiveBatches(ctx, bc, bufSize, udp64, gro)
+	}
+	if s.skipRxCopy && !s.udp {
+		if done, err := s.receiveDiscarding(ctx, bufSize); done {
+			return err
+		}
 	}
 	buf := make([]byte, bufSize)
 	stop := context.AfterFunc(ctx, func() { s.conn.SetReadDeadline(time.Unix(1, 0)) })

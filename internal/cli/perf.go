@@ -41,7 +41,6 @@ type perfOptions struct {
 // perfRefusals are iperf3's flags that perf does not take, with why.
 func perfRefusals() []ncRefusal {
 	return []ncRefusal{
-		{short: "Z", long: "zerocopy", why: "zero copy (iperf3 -Z) is not built yet"},
 		{long: "fq-rate", value: true, why: "fair-queue pacing (iperf3 --fq-rate) is not built yet; -b paces in user space"},
 		{short: "D", long: "daemon", why: "run sockit perf -s under a service manager (systemd) instead of -D"},
 		{short: "A", long: "affinity", value: true, why: "CPU affinity (iperf3 -A) is not supported: use taskset"},
@@ -49,7 +48,6 @@ func perfRefusals() []ncRefusal {
 		{short: "T", long: "title", value: true, why: "titles (iperf3 -T) are not supported"},
 		{short: "S", long: "tos", value: true, why: "TOS on perf's streams (iperf3 -S) is not supported yet"},
 		{long: "logfile", value: true, why: "redirect the output instead: sockit perf ... >FILE"},
-		{long: "skip-rx-copy", why: "--skip-rx-copy (MSG_TRUNC) is not built yet"},
 		{long: "rsa-public-key-path", value: true, why: "iperf3's authentication is not supported"},
 		{long: "username", value: true, why: "iperf3's authentication is not supported"},
 	}
@@ -113,6 +111,8 @@ object per line as the test goes (docs/perf-json.md).`,
 	f.StringVarP(&opts.cfg.Congestion, "congestion", "C", "", "TCP congestion control algorithm (cubic, reno, bbr)")
 	f.BoolVarP(&opts.cfg.NoDelay, "no-delay", "N", false, "set TCP_NODELAY")
 	f.BoolVar(&opts.cfg.Counters64, "udp-counters-64bit", false, "64-bit datagram sequence numbers")
+	f.BoolVarP(&opts.cfg.ZeroCopy, "zerocopy", "Z", false, "TCP: send from a file by sendfile(2), not from memory (this side's streams)")
+	f.BoolVar(&opts.cfg.SkipRxCopy, "skip-rx-copy", false, "TCP: receive with MSG_TRUNC: counted, dropped in the kernel (this side's streams)")
 	f.BoolVar(&opts.cfg.NoGSO, "no-gso", false, "UDP: a system call entry per datagram, as iperf3, not UDP GSO/GRO's 64 a write")
 	f.BoolVarP(&opts.json, "json", "J", false, "write one JSON document at the end, laid out as iperf3's -J (server: one line per test)")
 	f.BoolVar(&opts.jsonStream, "json-stream", false, "write a JSON object per line as the test goes: start, interval, end")
@@ -369,7 +369,8 @@ func runPerfServer(ctx context.Context, args []string, opts *perfOptions, stdio 
 	}
 	var mu sync.Mutex
 	printers := map[int]*perfPrinter{}
-	srv := &perf.Server{MaxTests: opts.maxTests, Interval: !opts.json && !opts.jsonStream && opts.interval > 0}
+	srv := &perf.Server{MaxTests: opts.maxTests, Interval: !opts.json && !opts.jsonStream && opts.interval > 0,
+		ZeroCopy: opts.cfg.ZeroCopy, SkipRxCopy: opts.cfg.SkipRxCopy}
 	if opts.oneOff {
 		srv.MaxTests = 1
 	}

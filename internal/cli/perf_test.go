@@ -159,7 +159,7 @@ func TestPerfErrors(t *testing.T) {
 		{[]string{"-c", "127.0.0.1", "-b", "-1"}, `--bitrate -1: "-1": want a rate`},
 		{[]string{"-c", "127.0.0.1", "-n", "1M", "-k", "5"}, "-n and -k exclude each other"},
 		{[]string{"-c", "127.0.0.1", "-R", "--bidir"}, "-R and --bidir exclude each other"},
-		{[]string{"-c", "127.0.0.1", "-Z"}, "zero copy (iperf3 -Z) is not built yet"},
+		{[]string{"-c", "127.0.0.1", "-D"}, "run sockit perf -s under a service manager"},
 		{[]string{"-c", "127.0.0.1", "-f", "x"}, "-f x: want one of"},
 		{[]string{"-c", "127.0.0.1", "-t", "-3"}, "--time -3: want seconds"},
 	} {

@@ -29,7 +29,8 @@ type testCase struct {
 	args   []string // both tools
 	extra  []string // sockit's only
 	udp    bool
-	iperf3 bool // run iperf3 too
+	iperf3 bool   // run iperf3 too
+	peer   string // or compare with iperf3's figures of this case
 }
 
 type measure struct {
@@ -51,7 +52,7 @@ func main() {
 		{name: "tcp -P 2", args: []string{"-t", t, "-P", "2"}, iperf3: true},
 		{name: "tcp -R", args: []string{"-t", t, "-R"}, iperf3: true},
 		{name: "udp -l 64 -b 0", args: []string{"-t", t, "-u", "-b", "0", "-l", "64"}, udp: true, iperf3: true},
-		{name: "udp -l 64 -b 0 --no-gso", args: []string{"-t", t, "-u", "-b", "0", "-l", "64"}, extra: []string{"--no-gso"}, udp: true},
+		{name: "udp -l 64 -b 0 --no-gso", args: []string{"-t", t, "-u", "-b", "0", "-l", "64"}, extra: []string{"--no-gso"}, udp: true, peer: "udp -l 64 -b 0"},
 	}
 	if *only != "" {
 		want := strings.Split(*only, ",")
@@ -89,6 +90,9 @@ func main() {
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, c := range cases {
 		ip, sk := median(results[c.name]["iperf3"]), median(results[c.name]["sockit"])
+		if c.peer != "" {
+			ip = median(results[c.peer]["iperf3"])
+		}
 		unit, cpuUnit := "Gbit/s", "s/GB"
 		scale := 1e9
 		if c.udp {

@@ -1,0 +1,110 @@
+package perf
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// zeroCopyBlocks is how many blocks one sendfile(2) sends with -Z.
+const zeroCopyBlocks = 8
+
+// sendFile is send for a TCP stream with ZeroCopy: the blocks go from a
+// file the kernel keeps in its page cache, by sendfile(2), never through
+// this process's memory (iperf3 -Z does the same). It reports false,
+// having sent nothing, if c is not a plain TCP connection or no file can
+// be made: send then writes as usual.
+func (s *stream) sendFile(ctx context.Context, size int, rate uint64, b *budget) (bool, error) {
+	tc, ok := s.conn.(*net.TCPConn)
+	if !ok {
+		return false, nil
+	}
+	f, err := os.CreateTemp("", "sockit-perf-*")
+	if err != nil {
+		return false, nil
+	}
+	os.Remove(f.Name()) // the file lives as long as f
+	defer f.Close()
+	block := make([]byte, size)
+	fillPayload(block)
+	for range zeroCopyBlocks {
+		if _, err := f.Write(block); err != nil {
+			return false, nil
+		}
+	}
+	p := pacer{rate: rate, start: time.Now()}
+	stop := context.AfterFunc(ctx, func() { s.conn.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stop()
+	for ctx.Err() == nil {
+		k := 0
+		for k < zeroCopyBlocks && b.take(size) {
+			k++
+		}
+		if k == 0 {
+			return true, nil
+		}
+		if err := p.wait(ctx, k*size); err != nil {
+			return true, nil
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return true, err
+		}
+		n, err := tc.ReadFrom(&io.LimitedReader{R: f, N: int64(k * size)})
+		s.bytes.Add(uint64(n))
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+				return true, nil
+			}
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// receiveDiscarding is receive for a TCP stream with SkipRxCopy: each
+// recv(2) takes MSG_TRUNC, and the kernel drops what it counts rather
+// than copying it out (TCP only, Linux 4.x; iperf3 3.19's
+// --skip-rx-copy).
+func (s *stream) receiveDiscarding(ctx context.Context, bufSize int) (bool, error) {
+	tc, ok := s.conn.(*net.TCPConn)
+	if !ok {
+		return false, nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return false, nil
+	}
+	buf := make([]byte, bufSize) // never written: the kernel only needs its length
+	stop := context.AfterFunc(ctx, func() { s.conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	for {
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, _, rerr = syscall.Recvfrom(int(fd), buf, syscall.MSG_TRUNC)
+			return rerr != syscall.EAGAIN
+		})
+		if err == nil {
+			err = rerr
+		}
+		if n > 0 {
+			s.bytes.Add(uint64(n))
+			if s.received != nil {
+				s.received(n)
+			}
+		}
+		switch {
+		case err == nil && n == 0:
+			return true, nil // the end of the stream
+		case err == nil:
+		case ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, net.ErrClosed):
+			return true, nil
+		default:
+			return true, err
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -25,6 +27,10 @@ type Client struct {
 	// Report, if not nil, is told of the connections as they are made
 	// and of each interval as it ends.
 	Report func(ClientEvent)
+	// StreamPort, if not zero, is the data streams' source port: stream
+	// i binds StreamPort+i, on the address the endpoint's bind= names if
+	// any (iperf3's --cport). The control connection keeps its own.
+	StreamPort int
 }
 
 // ClientEventKind says what happened in a Client's test.
@@ -183,8 +189,20 @@ func (cl *Client) connect(ctx context.Context, data endpoint.Endpoint, cookie [c
 	merged.Options = mergeOptions(data.Options, opts)
 	var streams []*stream
 	for i := range n {
+		dial := merged
+		if cl.StreamPort > 0 {
+			host := ""
+			if b := data.Options.Bind; b != "" {
+				if h, _, err := net.SplitHostPort(b); err == nil {
+					host = h
+				} else {
+					host = strings.Trim(b, "[]")
+				}
+			}
+			dial.Options.Bind = net.JoinHostPort(host, strconv.Itoa(cl.StreamPort+i))
+		}
 		dctx, cancel := context.WithTimeout(ctx, within)
-		c, err := merged.Dial(dctx)
+		c, err := dial.Dial(dctx)
 		cancel()
 		if err != nil {
 			return streams, fmt.Errorf("stream %d: %w", streamID(i), err)

@@ -55,10 +55,10 @@ type Config struct {
 	// Forever runs the test until ctx ends, as iperf3 -t 0 does.
 	Forever bool
 	// ZeroCopy sends TCP streams from a file by sendfile(2), not from
-	// this process's memory (-Z); SkipRxCopy receives them with
+	// this process's memory (-Z); as in iperf3 it reaches the server
+	// too, which sends that way with -R. SkipRxCopy receives them with
 	// MSG_TRUNC, which counts the bytes and drops them in the kernel
-	// (--skip-rx-copy). Both are this side's own: a client's do not
-	// reach the server (Server has its own).
+	// (--skip-rx-copy): this side's own (Server has its own).
 	ZeroCopy, SkipRxCopy bool
 }
 
@@ -183,6 +183,9 @@ func (c Config) params(udp bool, network string) params {
 	if c.Counters64 {
 		p.UDPCounters64 = 1
 	}
+	if c.ZeroCopy {
+		p.ZeroCopy = 1
+	}
 	return p
 }
 
@@ -194,6 +197,7 @@ func (p params) config() Config {
 		BlockSize: p.Len, Rate: p.Bandwidth, Unpaced: p.Bandwidth == 0,
 		Omit: time.Duration(p.Omit) * time.Second, Window: p.Window, MSS: p.MSS,
 		Congestion: p.Congestion, NoDelay: p.NoDelay, Counters64: p.UDPCounters64 != 0,
+		ZeroCopy: p.ZeroCopy != 0,
 	}
 	switch {
 	case c.Bytes != 0 || c.Blocks != 0:

@@ -269,3 +269,23 @@ func TestBusy(t *testing.T) {
 		t.Fatalf("after the holder went: %v", err)
 	}
 }
+
+// TestStreamPort: with StreamPort the streams leave from consecutive
+// ports, and the control connection from its own.
+func TestStreamPort(t *testing.T) {
+	sv := serve(t, "tcp://127.0.0.1:0", &perf.Server{})
+	port := freePort(t)
+	cl := &perf.Client{Config: perf.Config{Bytes: 1 << 20, Streams: 2}, StreamPort: port}
+	res, err := cl.Run(testnet.Context(t), sv.target("tcp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range res.Streams {
+		if got := s.Local.(*net.TCPAddr).Port; got != port+i {
+			t.Errorf("stream %d left from port %d, want %d", s.ID, got, port+i)
+		}
+	}
+	if got := res.Local.(*net.TCPAddr).Port; got == port || got == port+1 {
+		t.Errorf("the control connection took a stream's port %d", got)
+	}
+}

@@ -150,7 +150,7 @@ func (t *serverTest) serve(ctx context.Context) {
 	if err := writeState(c, testRunning); err != nil {
 		return
 	}
-	cfg.ZeroCopy, cfg.SkipRxCopy = t.s.ZeroCopy, t.s.SkipRxCopy
+	cfg.ZeroCopy, cfg.SkipRxCopy = cfg.ZeroCopy || t.s.ZeroCopy, t.s.SkipRxCopy
 	r := newRun(cfg, streams, p.UDP)
 	if t.s.Interval {
 		r.report = func(iv Interval) {

@@ -23,7 +23,7 @@ type stream struct {
 	noGSO  bool // a datagram a sendmmsg/recvmmsg entry: no UDP GSO or GRO
 	// zeroCopy sends by sendfile(2), skipRxCopy receives with MSG_TRUNC.
 	zeroCopy, skipRxCopy bool
-	tcp    bool // TCP_INFO can be read
+	tcp                  bool // TCP_INFO can be read
 
 	bytes   atomic.Uint64 // sent or received
 	packets atomic.Int64  // datagrams sent or received

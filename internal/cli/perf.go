@@ -23,6 +23,7 @@ type perfOptions struct {
 	server     bool
 	client     string
 	port       int
+	cport      int
 	bind       string
 	udp        bool
 	ipv4, ipv6 bool
@@ -93,6 +94,7 @@ object per line as the test goes (docs/perf-json.md).`,
 	f.StringVarP(&opts.client, "client", "c", "", "run a test against the server at HOST (or an address: tcp://, unix:, tls://, udp://)")
 	f.IntVarP(&opts.port, "port", "p", 5201, "the server's port")
 	f.StringVarP(&opts.bind, "bind", "B", "", "the address to listen on (server) or send from (client)")
+	f.IntVar(&opts.cport, "cport", 0, "client: the data streams' source port (the next streams take the next ports)")
 	f.BoolVarP(&opts.udp, "udp", "u", false, "test with UDP")
 	f.BoolVarP(&opts.ipv4, "version4", "4", false, "IPv4 only")
 	f.BoolVarP(&opts.ipv6, "version6", "6", false, "IPv6 only")
@@ -272,9 +274,12 @@ func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
 	if opts.format != "" {
 		unit = opts.format[0]
 	}
-	p := &perfPrinter{w: stdio.Out, unit: unit, cfg: opts.cfg, udp: strings.HasPrefix(ep.Network, "udp")}
+	p := &perfPrinter{w: stdio.Out, unit: unit, cfg: opts.cfg, udp: strings.HasPrefix(ep.Network, "udp"), tcp: tcpNetwork(ep.Network)}
 	var mu sync.Mutex
-	cl := &perf.Client{Config: opts.cfg}
+	if opts.cport < 0 || opts.cport > 65535-perf.MaxStreams {
+		return usageErrorf("perf --cport %d: a port from 1 to %d", opts.cport, 65535-perf.MaxStreams)
+	}
+	cl := &perf.Client{Config: opts.cfg, StreamPort: opts.cport}
 	cl.Report = func(e perf.ClientEvent) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -387,7 +392,8 @@ func runPerfServer(ctx context.Context, args []string, opts *perfOptions, stdio 
 			fmt.Fprintf(stdio.Err, "sockit: perf: refused %v: %v\n", e.Client, e.Err)
 			return
 		case perf.TestStarted:
-			pr := &perfPrinter{w: stdio.Out, unit: unit, cfg: e.Result.Config, udp: strings.HasPrefix(e.Result.Network, "udp"), prefix: fmt.Sprintf("#%d ", e.Test), server: true}
+			pr := &perfPrinter{w: stdio.Out, unit: unit, cfg: e.Result.Config, udp: strings.HasPrefix(e.Result.Network, "udp"),
+				tcp: tcpNetwork(e.Result.Network), prefix: fmt.Sprintf("#%d ", e.Test), server: true}
 			printers[e.Test] = pr
 			if opts.json || opts.jsonStream {
 				return
@@ -444,7 +450,7 @@ func hostPort(a net.Addr) string {
 	case *net.UDPAddr:
 		return a.IP.String() + " port " + strconv.Itoa(a.Port)
 	case *net.UnixAddr:
-		if a.Name == "" {
+		if a.Name == "" || a.Name == "@" {
 			return "(unnamed)"
 		}
 		return a.Name
@@ -468,9 +474,12 @@ type perfPrinter struct {
 	unit      byte
 	cfg       perf.Config
 	udp       bool
+	tcp       bool // TCP or TLS: retransmits and the congestion window are shown
 	server    bool
 	prefix    string // "#3 " on a server's lines
 }
+
+func tcpNetwork(n string) bool { return strings.HasPrefix(n, "tcp") || strings.HasPrefix(n, "tls") }
 
 func (p *perfPrinter) linef(format string, args ...any) {
 	fmt.Fprintf(p.w, p.prefix+format+"\n", args...)
@@ -558,7 +567,7 @@ func (p *perfPrinter) header(local bool) {
 		p.linef("%s Interval           Transfer     Bitrate         Total Datagrams", id)
 	case p.udp:
 		p.linef("%s Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams", id)
-	case sends:
+	case sends && p.tcp:
 		p.linef("%s Interval           Transfer     Bitrate         Retr  Cwnd", id)
 	default:
 		p.linef("%s Interval           Transfer     Bitrate", id)
@@ -587,7 +596,7 @@ func (p *perfPrinter) interval(iv perf.Interval) {
 			p.linef("%s%s %s  %d  %s", tag, role, s, st.Packets, omitted)
 		case p.udp:
 			p.linef("%s%s %s  %5.3f ms  %d/%d (%.2g%%)  %s", tag, role, s, float64(st.Jitter)/1e6, st.Lost, st.Packets+st.Lost, st.LostPercent(), omitted)
-		case st.Sender:
+		case st.Sender && p.tcp:
 			p.linef("%s%s %s  %3d   %s       %s", tag, role, s, st.Retransmits, perf.FormatBytes(float64(st.Cwnd), 0), omitted)
 		default:
 			p.linef("%s%s %s                  %s", tag, role, s, omitted)
@@ -597,6 +606,7 @@ func (p *perfPrinter) interval(iv perf.Interval) {
 		line(fmt.Sprintf("[%3d]", st.ID), p.role(st.Sender), st)
 	}
 	if len(iv.Streams) > 1 {
+		summed := false
 		first := iv.Streams[0].Sender
 		for _, sender := range []bool{first, !first} {
 			var sum perf.StreamStats
@@ -612,18 +622,21 @@ func (p *perfPrinter) interval(iv perf.Interval) {
 					sum.Retransmits += st.Retransmits
 				}
 			}
-			if n == 0 {
-				continue
+			if n < 2 {
+				continue // a direction of one stream has no sum
 			}
+			summed = true
 			sum.Jitter /= time.Duration(n)
 			sum.Sender = sender
-			if !p.udp && sender {
+			if p.tcp && sender {
 				p.linef("[SUM]%s %s  %3d             %s", p.role(sender), p.span(from, to, sum.Bytes, sum.Seconds), sum.Retransmits, omitted)
 			} else {
 				line("[SUM]", p.role(sender), sum)
 			}
 		}
-		p.separator()
+		if summed {
+			p.separator()
+		}
 	}
 }
 
@@ -635,10 +648,13 @@ func (p *perfPrinter) summary(res *perf.Result, server bool) {
 	if p.cfg.Bidir {
 		id = "[ ID][Role]"
 	}
-	if p.udp {
+	switch {
+	case p.udp:
 		p.linef("%s Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams", id)
-	} else {
+	case p.tcp:
 		p.linef("%s Interval           Transfer     Bitrate         Retr", id)
+	default:
+		p.linef("%s Interval           Transfer     Bitrate", id)
 	}
 	streams := append([]perf.StreamResult(nil), res.Streams...)
 	sort.SliceStable(streams, func(i, j int) bool { return streams[i].ID < streams[j].ID })
@@ -654,7 +670,11 @@ func (p *perfPrinter) summary(res *perf.Result, server bool) {
 			p.linef("%s%s %s  %5.3f ms  %d/%d (%.2g%%)  receiver", tag, role, p.span(0, recv.Seconds, recv.Bytes, recv.Seconds), float64(recv.Jitter)/1e6, recv.Lost, total, lostPct)
 			return
 		}
-		p.linef("%s%s %s  %3d             sender", tag, role, p.span(0, sent.Seconds, sent.Bytes, sent.Seconds), sent.Retransmits)
+		if !p.tcp {
+			p.linef("%s%s %s                  sender", tag, role, p.span(0, sent.Seconds, sent.Bytes, sent.Seconds))
+		} else {
+			p.linef("%s%s %s  %3d             sender", tag, role, p.span(0, sent.Seconds, sent.Bytes, sent.Seconds), sent.Retransmits)
+		}
 		p.linef("%s%s %s                  receiver", tag, role, p.span(0, recv.Seconds, recv.Bytes, recv.Seconds))
 	}
 	for _, s := range streams {

@@ -51,6 +51,7 @@ func main() {
 		{name: "tcp", args: []string{"-t", t}, iperf3: true},
 		{name: "tcp -P 2", args: []string{"-t", t, "-P", "2"}, iperf3: true},
 		{name: "tcp -R", args: []string{"-t", t, "-R"}, iperf3: true},
+		{name: "tcp -R -Z", args: []string{"-t", t, "-R", "-Z"}, iperf3: true},
 		{name: "udp -l 64 -b 0", args: []string{"-t", t, "-u", "-b", "0", "-l", "64"}, udp: true, iperf3: true},
 		{name: "udp -l 64 -b 0 --no-gso", args: []string{"-t", t, "-u", "-b", "0", "-l", "64"}, extra: []string{"--no-gso"}, udp: true, peer: "udp -l 64 -b 0"},
 	}

@@ -29,6 +29,10 @@ type Config struct {
 	// iperf3; Unpaced sends datagrams as fast as they go (-b 0).
 	Rate    uint64
 	Unpaced bool
+	// FQRate has the kernel pace each stream to this many bits a second
+	// (SO_MAX_PACING_RATE: TCP paces itself, the fq qdisc paces others;
+	// iperf3's --fq-rate). It reaches the server too.
+	FQRate uint64
 	// Omit leaves the first seconds out of the results (-O): the test
 	// runs Omit longer, and its counts start again when Omit ends.
 	Omit time.Duration
@@ -186,6 +190,7 @@ func (c Config) params(udp bool, network string) params {
 	if c.ZeroCopy {
 		p.ZeroCopy = 1
 	}
+	p.FQRate = c.FQRate
 	return p
 }
 
@@ -197,7 +202,7 @@ func (p params) config() Config {
 		BlockSize: p.Len, Rate: p.Bandwidth, Unpaced: p.Bandwidth == 0,
 		Omit: time.Duration(p.Omit) * time.Second, Window: p.Window, MSS: p.MSS,
 		Congestion: p.Congestion, NoDelay: p.NoDelay, Counters64: p.UDPCounters64 != 0,
-		ZeroCopy: p.ZeroCopy != 0,
+		ZeroCopy: p.ZeroCopy != 0, FQRate: p.FQRate,
 	}
 	switch {
 	case c.Bytes != 0 || c.Blocks != 0:

@@ -289,3 +289,22 @@ func TestStreamPort(t *testing.T) {
 		t.Errorf("the control connection took a stream's port %d", got)
 	}
 }
+
+// TestFQRate: with FQRate the kernel paces each stream, both ways: a
+// stream cannot go faster than its rate (a loaded machine only makes it
+// slower, so only the upper bound is checked; unpaced, loopback moves
+// a hundred times as much).
+func TestFQRate(t *testing.T) {
+	sv := serve(t, "tcp://127.0.0.1:0", &perf.Server{})
+	const rate = 100e6
+	res, err := (&perf.Client{Config: perf.Config{Duration: time.Second, FQRate: rate, Bidir: true}}).Run(testnet.Context(t), sv.target("tcp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reverse := range res.Directions() {
+		sent, _ := res.Sum(reverse)
+		if sent.Bytes == 0 || sent.BitsPerSecond() > 2*rate {
+			t.Errorf("reverse=%v: %d bytes in %.2fs, %.0f bit/s; want at most %.0f", reverse, sent.Bytes, sent.Seconds, sent.BitsPerSecond(), 2*rate)
+		}
+	}
+}

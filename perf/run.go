@@ -117,6 +117,10 @@ func (r *run) start(ctx context.Context, b *budget) {
 	size := r.cfg.blockSize(r.udp)
 	var senders, receivers sync.WaitGroup
 	for _, s := range r.streams {
+		if s.sender && r.cfg.FQRate > 0 {
+			// Bytes a second; the kernel saturates what it cannot hold.
+			setOption(s.conn, socket.MaxPacingRate, int(min(r.cfg.FQRate/8, 1<<62)))
+		}
 		if s.sender {
 			senders.Add(1)
 			r.wg.Go(func() {

@@ -66,6 +66,7 @@ const (
 	UDPSegment                        // UDP_SEGMENT: each send is cut into datagrams of this size by the kernel (GSO)
 	UDPGRO                            // UDP_GRO: datagrams of one flow may be received coalesced
 	RecvLowat                         // SO_RCVLOWAT: bytes queued before the socket counts as readable
+	MaxPacingRate                     // SO_MAX_PACING_RATE: the most bytes a second the kernel paces the socket's sends to
 )
 
 // String returns the C name of o, such as "SO_REUSEADDR".
@@ -166,6 +167,8 @@ func (o Option) sockopt() (level, opt int, name string, ok bool) {
 		return unix.SOL_UDP, unix.UDP_GRO, "UDP_GRO", true
 	case RecvLowat:
 		return unix.SOL_SOCKET, unix.SO_RCVLOWAT, "SO_RCVLOWAT", true
+	case MaxPacingRate:
+		return unix.SOL_SOCKET, unix.SO_MAX_PACING_RATE, "SO_MAX_PACING_RATE", true
 	case FastOpen:
 		return unix.IPPROTO_TCP, unix.TCP_FASTOPEN, "TCP_FASTOPEN", true
 	case FastOpenConnect:

@@ -106,6 +106,7 @@ func addCompletions(root *cobra.Command) {
 		{"perf", "bytes", none},
 		{"perf", "length", none},
 		{"perf", "window", none},
+		{"perf", "fq-rate", none},
 	}
 	for _, fl := range flags {
 		if c := subcommand(root, fl.cmd); c != nil && c.Flags().Lookup(fl.flag) != nil {

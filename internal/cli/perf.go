@@ -36,13 +36,12 @@ type perfOptions struct {
 
 	duration, omit, interval float64
 	bytes, blocks, length    string
-	rate, window             string
+	rate, window, fqRate     string
 }
 
 // perfRefusals are iperf3's flags that perf does not take, with why.
 func perfRefusals() []ncRefusal {
 	return []ncRefusal{
-		{long: "fq-rate", value: true, why: "fair-queue pacing (iperf3 --fq-rate) is not built yet; -b paces in user space"},
 		{short: "D", long: "daemon", why: "run sockit perf -s under a service manager (systemd) instead of -D"},
 		{short: "A", long: "affinity", value: true, why: "CPU affinity (iperf3 -A) is not supported: use taskset"},
 		{long: "get-server-output", why: "not supported: the server logs each test itself (--json for JSON lines)"},
@@ -109,6 +108,7 @@ object per line as the test goes (docs/perf-json.md).`,
 	f.Float64VarP(&opts.omit, "omit", "O", 0, "seconds to leave out at the start (TCP slow start)")
 	f.Float64VarP(&opts.interval, "interval", "i", 1, "seconds between interval reports; 0 for none")
 	f.StringVarP(&opts.window, "window", "w", "", "socket buffer size (SO_SNDBUF, SO_RCVBUF)")
+	f.StringVar(&opts.fqRate, "fq-rate", "", "have the kernel pace each stream to this many bits a second (SO_MAX_PACING_RATE)")
 	f.IntVarP(&opts.cfg.MSS, "set-mss", "M", 0, "TCP maximum segment size (TCP_MAXSEG)")
 	f.StringVarP(&opts.cfg.Congestion, "congestion", "C", "", "TCP congestion control algorithm (cubic, reno, bbr)")
 	f.BoolVarP(&opts.cfg.NoDelay, "no-delay", "N", false, "set TCP_NODELAY")
@@ -219,6 +219,13 @@ func (opts *perfOptions) config(timeSet bool) error {
 			return usageErrorf("perf --bitrate %s: %v", opts.rate, err)
 		}
 		c.Rate, c.Unpaced = r, r == 0
+	}
+	if opts.fqRate != "" {
+		r, err := perf.ParseRate(opts.fqRate)
+		if err != nil || r == 0 {
+			return usageErrorf("perf --fq-rate %s: want a rate above 0, such as 500M", opts.fqRate)
+		}
+		c.FQRate = r
 	}
 	if c.Streams < 1 || c.Streams > perf.MaxStreams {
 		return usageErrorf("perf -P %d: from 1 to %d parallel streams", c.Streams, perf.MaxStreams)

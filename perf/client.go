@@ -166,7 +166,11 @@ func controlOf(ep endpoint.Endpoint) (ctrl, data endpoint.Endpoint, udp bool, er
 		ctrl.Options = endpoint.Options{}
 		return ctrl, data, true, nil
 	case "unixgram":
-		return ctrl, data, false, fmt.Errorf("perf over unixgram is not built yet: use unix or unixpacket")
+		// Control over the Unix stream socket of that name, the streams
+		// to the unixgram socket beside it.
+		ctrl.Network = "unix"
+		data.Address = DatagramName(ep.Address)
+		return ctrl, data, true, nil
 	}
 	switch ep.Type() {
 	case socket.Stream, socket.SeqPacket:
@@ -216,7 +220,11 @@ func (cl *Client) connect(ctx context.Context, data endpoint.Endpoint, cookie [c
 		}
 		streams = append(streams, s)
 		if udp {
-			err = udpHello(c, within)
+			hello := binary.LittleEndian.AppendUint32(nil, udpConnectMsg)
+			if data.Network == "unixgram" {
+				hello = append(hello, cookie[:]...) // a Unix peer has no address to match its test by
+			}
+			err = udpHello(c, hello, within)
 		} else {
 			c.SetWriteDeadline(time.Now().Add(within))
 			_, err = c.Write(cookie[:])
@@ -251,13 +259,11 @@ func mergeOptions(own, test endpoint.Options) endpoint.Options {
 
 // udpHello starts a UDP stream: the start datagram, sent again each
 // second until the server answers, for at most within.
-func udpHello(c net.Conn, within time.Duration) error {
-	var msg [4]byte
-	binary.LittleEndian.PutUint32(msg[:], udpConnectMsg)
+func udpHello(c net.Conn, msg []byte, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	buf := make([]byte, 64<<10)
 	for time.Now().Before(deadline) {
-		if _, err := c.Write(msg[:]); err != nil {
+		if _, err := c.Write(msg); err != nil {
 			return err
 		}
 		wait := time.Now().Add(time.Second)

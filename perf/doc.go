@@ -6,8 +6,10 @@
 // A Server runs any number of tests at once, each independent, up to
 // MaxTests; iperf3 runs one and tells every other client it is busy.
 // Tests run over TCP and UDP, IPv4 and IPv6, and, between sockit's own
-// client and server, over Unix stream and seqpacket sockets and TLS (the
-// control connection and every stream on the same address). A test has
+// client and server, over Unix stream, seqpacket and datagram sockets
+// and TLS (the control connection and every stream on the same address;
+// a unixgram test's streams go to the unixgram socket a Unix server binds
+// beside its listener, DatagramName). A test has
 // Config's parameters: parallel streams, reverse or both ways, a time, a
 // byte or block count, block size, a paced bit rate per stream, omitted
 // seconds, socket buffer, MSS and congestion control.

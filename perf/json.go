@@ -251,7 +251,13 @@ func (r *Result) Document(server bool) Document {
 	return d
 }
 
-func (r *Result) udp() bool { return strings.HasPrefix(r.Network, "udp") }
+func (r *Result) udp() bool { return DatagramNetwork(r.Network) }
+
+// DatagramNetwork reports whether a test on network sends datagrams
+// (udp, udp4, udp6, unixgram): loss and jitter, not retransmits.
+func DatagramNetwork(network string) bool {
+	return strings.HasPrefix(network, "udp") || network == "unixgram"
+}
 
 func intervalStats(st StreamStats, iv Interval, udp bool) DocStats {
 	ds := DocStats{Socket: st.ID, Start: iv.Start.Seconds(), End: iv.End.Seconds(), Seconds: st.Seconds,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sockit/sockit/endpoint"
+	"github.com/sockit/sockit/session"
 	"github.com/sockit/sockit/socket"
 )
 
@@ -73,7 +74,8 @@ var ErrBusy = errors.New("the server is busy running its maximum number of tests
 type Listener struct {
 	ep     endpoint.Endpoint
 	stream net.Listener
-	dgram  net.PacketConn // nil: no UDP tests here
+	dgram  net.PacketConn    // nil: no UDP tests here
+	unix   *session.Listener // unixgram streams, for a Unix listener; or nil
 }
 
 // Addr is the stream listener's address.
@@ -85,13 +87,19 @@ func (l *Listener) Close() error {
 	if l.dgram != nil {
 		err = errors.Join(err, l.dgram.Close())
 	}
+	if l.unix != nil {
+		err = errors.Join(err, l.unix.Close())
+	}
 	return err
 }
 
 // Listen opens a server's sockets on ep: a stream endpoint (tcp, tls,
 // unix, unixpacket). On tcp it also binds UDP to the same port, for UDP
 // tests, with SO_REUSEPORT, as each UDP stream gets a socket of its own
-// on that port; if UDP cannot have the port, UDP tests are refused.
+// on that port; if UDP cannot have the port, UDP tests are refused. On
+// unix it also binds a unixgram socket at the same name with ".dgram"
+// after it (DatagramName), for tests over Unix datagrams, whose streams
+// are told apart by their peers' names.
 func Listen(ctx context.Context, ep endpoint.Endpoint) (*Listener, error) {
 	if ep.Type() != socket.Stream && ep.Type() != socket.SeqPacket {
 		return nil, fmt.Errorf("perf server on %s: a test's control connection needs a stream socket (tcp, tls, unix, unixpacket)", ep)
@@ -108,8 +116,18 @@ func Listen(ctx context.Context, ep endpoint.Endpoint) (*Listener, error) {
 			l.dgram = pc
 		}
 	}
+	if ep.Network == "unix" {
+		dep := endpoint.Endpoint{Network: "unixgram", Address: DatagramName(ep.Address)}
+		if pc, err := dep.ListenPacket(ctx); err == nil {
+			l.unix = session.Listen(pc, session.Config{Idle: -1, Queue: 8192})
+		}
+	}
 	return l, nil
 }
+
+// DatagramName is the name of the unixgram socket beside a Unix stream
+// listener named name: name with ".dgram" after it.
+func DatagramName(name string) string { return name + ".dgram" }
 
 func udpNetwork(network string) (string, bool) {
 	switch network {
@@ -138,6 +156,9 @@ func (s *Server) Serve(ctx context.Context, l *Listener) error {
 	defer wg.Wait()
 	if l.dgram != nil {
 		wg.Go(func() { s.udpStarts(ctx, l, hub) })
+	}
+	if l.unix != nil {
+		wg.Go(func() { s.unixgramStarts(ctx, l, hub, &wg) })
 	}
 	for seq := uint64(1); ; seq++ {
 		c, err := l.stream.Accept()
@@ -292,6 +313,44 @@ func (s *Server) udpStarts(ctx context.Context, l *Listener, h *hub) {
 			continue
 		}
 		t.addStream(c, seq)
+	}
+}
+
+// unixgramStarts takes each new unixgram peer's first datagram: iperf3's
+// 4-byte start and the test's cookie, which a Unix peer's name cannot
+// stand in for as an IP address does.
+func (s *Server) unixgramStarts(ctx context.Context, l *Listener, h *hub, wg *sync.WaitGroup) {
+	for seq := uint64(1); ; seq++ {
+		c, err := l.unix.Accept()
+		if err != nil {
+			return
+		}
+		wg.Go(func() {
+			buf := make([]byte, 64)
+			c.SetReadDeadline(time.Now().Add(s.handshake()))
+			n, err := c.Read(buf)
+			if err != nil || n != 4+cookieLen || binary.LittleEndian.Uint32(buf) != udpConnectMsg {
+				c.Close()
+				return
+			}
+			c.SetReadDeadline(time.Time{})
+			var cookie [cookieLen]byte
+			copy(cookie[:], buf[4:n])
+			h.mu.Lock()
+			t := h.pending[cookie]
+			h.mu.Unlock()
+			if t == nil || !t.udp {
+				c.Close()
+				return
+			}
+			var r [4]byte
+			binary.LittleEndian.PutUint32(r[:], udpConnectReply)
+			if _, err := c.Write(r[:]); err != nil {
+				c.Close()
+				return
+			}
+			t.addStream(c, seq)
+		})
 	}
 }
 

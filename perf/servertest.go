@@ -103,7 +103,12 @@ func (t *serverTest) serve(ctx context.Context) {
 		t.refuse(err.(*ConfigError).iperfCode(), 0, err)
 		return
 	}
-	if p.UDP && t.l.dgram == nil {
+	unixgram := p.Network == "unixgram"
+	switch {
+	case p.UDP && unixgram && t.l.unix == nil:
+		t.refuse(ieStreamListen, 0, fmt.Errorf("unixgram test on %s: this server has no unixgram socket", t.l.ep))
+		return
+	case p.UDP && !unixgram && t.l.dgram == nil:
 		t.refuse(ieStreamListen, 0, fmt.Errorf("UDP test on %s: this server has no UDP socket", t.l.ep))
 		return
 	}
@@ -111,7 +116,7 @@ func (t *serverTest) serve(ctx context.Context) {
 		t.refuse(ieUDPBlockSize, 0, fmt.Errorf("datagrams of %d bytes: the header alone is %d", p.Len, udpHeader32))
 		return
 	}
-	res := &Result{Cookie: string(t.cookie[:cookieLen-1]), Network: t.network(p.UDP), Config: cfg,
+	res := &Result{Cookie: string(t.cookie[:cookieLen-1]), Network: t.network(p), Config: cfg,
 		Local: c.LocalAddr(), Remote: c.RemoteAddr(), PeerVersion: p.Version}
 	n := cfg.streams()
 	if cfg.Bidir {
@@ -183,7 +188,13 @@ func (t *serverTest) serve(ctx context.Context) {
 		err = fmt.Errorf("the client sent %v during the test", st)
 	}
 	r.stopSending()
-	if err == nil && p.Sockit != 0 && !p.UDP {
+	switch {
+	case err != nil:
+	case p.UDP:
+		// The datagrams already queued here were sent before TEST_END:
+		// count them, until none has come for a moment.
+		r.drain(time.Second, 20*time.Millisecond)
+	case p.Sockit != 0:
 		r.drain(2*time.Second, 0) // a sockit client shuts its streams down before TEST_END
 	}
 	totals, runErr := r.finish()
@@ -219,8 +230,11 @@ func (t *serverTest) end(res *Result, r *run, totals []StreamStats, peer results
 }
 
 // network is the test's data network, as Result names it.
-func (t *serverTest) network(udp bool) string {
-	if udp {
+func (t *serverTest) network(p params) string {
+	switch {
+	case p.UDP && p.Network == "unixgram":
+		return "unixgram"
+	case p.UDP:
 		return t.l.dgram.LocalAddr().Network()
 	}
 	return t.l.ep.Network

@@ -70,7 +70,9 @@ against a real iperf3 -s, and a real iperf3 -c against sockit perf -s.
 Unlike iperf3, the server runs any number of tests at once (--max-tests), and
 tests run over Unix sockets and TLS too: give an address in place of HOST, as
 in sockit perf -s unix:/tmp/perf.sock and sockit perf -c unix:/tmp/perf.sock
-(unixpacket: and tls:// likewise; UDP tests take -u or a udp:// address).
+(unixpacket: and tls:// likewise; UDP tests take -u or a udp:// address, and
+-c unixgram:/tmp/perf.sock sends datagrams to /tmp/perf.sock.dgram, which a
+unix: server binds beside its listener).
 
 Sizes take K, M, G (1024 each: -n 10M, -l 128K); rates take K, M, G (1000
 each: -b 100M, bits a second). Each interval line shows what moved in it;
@@ -245,7 +247,7 @@ func (opts *perfOptions) config(timeSet bool) error {
 // perfTarget is the endpoint -c names: an address, or a host with -p,
 // -u, -4/-6 and -B.
 func (opts *perfOptions) target() (endpoint.Endpoint, error) {
-	if strings.Contains(opts.client, "://") || strings.HasPrefix(opts.client, "unix:") || strings.HasPrefix(opts.client, "unixpacket:") || strings.HasPrefix(opts.client, "@") {
+	if strings.Contains(opts.client, "://") || strings.HasPrefix(opts.client, "unix:") || strings.HasPrefix(opts.client, "unixpacket:") || strings.HasPrefix(opts.client, "unixgram:") || strings.HasPrefix(opts.client, "@") {
 		ep, err := endpoint.Parse(opts.client)
 		if err != nil {
 			return ep, &usageError{err}
@@ -281,7 +283,7 @@ func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
 	if opts.format != "" {
 		unit = opts.format[0]
 	}
-	p := &perfPrinter{w: stdio.Out, unit: unit, cfg: opts.cfg, udp: strings.HasPrefix(ep.Network, "udp"), tcp: tcpNetwork(ep.Network)}
+	p := &perfPrinter{w: stdio.Out, unit: unit, cfg: opts.cfg, udp: perf.DatagramNetwork(ep.Network), tcp: tcpNetwork(ep.Network)}
 	var mu sync.Mutex
 	if opts.cport < 0 || opts.cport > 65535-perf.MaxStreams {
 		return usageErrorf("perf --cport %d: a port from 1 to %d", opts.cport, 65535-perf.MaxStreams)
@@ -399,7 +401,7 @@ func runPerfServer(ctx context.Context, args []string, opts *perfOptions, stdio 
 			fmt.Fprintf(stdio.Err, "sockit: perf: refused %v: %v\n", e.Client, e.Err)
 			return
 		case perf.TestStarted:
-			pr := &perfPrinter{w: stdio.Out, unit: unit, cfg: e.Result.Config, udp: strings.HasPrefix(e.Result.Network, "udp"),
+			pr := &perfPrinter{w: stdio.Out, unit: unit, cfg: e.Result.Config, udp: perf.DatagramNetwork(e.Result.Network),
 				tcp: tcpNetwork(e.Result.Network), prefix: fmt.Sprintf("#%d ", e.Test), server: true}
 			printers[e.Test] = pr
 			if opts.json || opts.jsonStream {

@@ -143,6 +143,11 @@ func TestPerfUnix(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "[TX-C]") || !strings.Contains(r.stdout, "Connecting to unix://"+path) {
 		t.Fatalf("perf over unix: exit %d: %s\n%s", r.code, r.stderr, r.stdout)
 	}
+	// Unix datagrams: the streams go to the unixgram socket beside it.
+	r = sockit(t, "", "perf", "-c", "unixgram:"+path, "-b", "10M", "-t", "1")
+	if r.code != 0 || !regexp.MustCompile(`(?m)^\[  1\]   0\.00-1\.\d\d   sec .* ms  \d+/\d+ \(.*\)  receiver$`).MatchString(r.stdout) {
+		t.Fatalf("perf over unixgram: exit %d: %s\n%s", r.code, r.stderr, r.stdout)
+	}
 }
 
 // TestPerfErrors: bad flags are usage errors (exit 2), a busy port and a

@@ -12,31 +12,33 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sockit/sockit/internal/chart"
 )
 
 // errNoRuns is what the report writers return when given nothing to show.
 var errNoRuns = errors.New("bench: no runs to report")
 
-// chart is one of a report's charts; plot is nil when no run has anything
-// to draw in it.
-type chart struct {
+// reportChart is one of a report's charts; plot is nil when no run has
+// anything to draw in it.
+type reportChart struct {
 	id    string // the chart's element id in the HTML report
 	file  string // the PNG's file name
 	title string
 	empty string // said in the HTML report in place of an empty chart
-	plot  *plot
+	plot  *chart.Plot
 }
 
 // charts draws the report's charts: latency by percentile and throughput
 // over time, with one line per run.
-func charts(runs []*Result) ([]chart, error) {
+func charts(runs []*Result) ([]reportChart, error) {
 	names := runNames(runs)
 	lat, err := latencyChart(runs, names)
 	if err != nil {
 		return nil, err
 	}
 	tput := throughputChart(runs, names)
-	return []chart{
+	return []reportChart{
 		{id: "latency-chart", file: "latency.png", title: "Latency by percentile",
 			empty: "No run recorded message latency.", plot: lat},
 		{id: "throughput-chart", file: "throughput.png", title: "Throughput over time",
@@ -74,7 +76,7 @@ func WritePNG(dir string, runs []*Result) ([]string, error) {
 	return paths, nil
 }
 
-func writePNG(path string, p *plot) (err error) {
+func writePNG(path string, p *chart.Plot) (err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
@@ -85,7 +87,7 @@ func writePNG(path string, p *plot) (err error) {
 		}
 	}()
 	w := bufio.NewWriter(f)
-	if err := encodePNG(w, p.draw()); err != nil {
+	if err := chart.EncodePNG(w, p.Draw()); err != nil {
 		return fmt.Errorf("bench: write %s: %w", path, err)
 	}
 	if err := w.Flush(); err != nil {
@@ -96,13 +98,13 @@ func writePNG(path string, p *plot) (err error) {
 
 // inlineSVG draws p as an SVG element to put in an HTML page, with id and
 // a title for screen readers.
-func inlineSVG(p *plot, id, title string) (string, error) {
+func inlineSVG(p *chart.Plot, id, title string) (string, error) {
 	var buf bytes.Buffer
-	attrs := svgAttrs{{"id", id}, {"role", "img"}, {"aria-label", title}}
-	if err := writeSVG(&buf, p.draw(), attrs); err != nil {
+	attrs := [][2]string{{"id", id}, {"role", "img"}, {"aria-label", title}}
+	if err := chart.WriteSVG(&buf, p.Draw(), attrs); err != nil {
 		return "", fmt.Errorf("bench: draw %s: %w", id, err)
 	}
-	return buf.String(), nil // writeSVG escapes the text it draws
+	return buf.String(), nil // WriteSVG escapes the text it draws
 }
 
 // WriteHTML writes runs as one self-contained HTML page: a summary table
@@ -125,7 +127,7 @@ func WriteHTML(w io.Writer, runs []*Result) error {
 	for _, c := range cs {
 		pc := pageChart{ID: c.id, Title: c.title, Empty: c.empty}
 		if c.plot != nil {
-			c.plot.title = "" // the page's heading says it
+			c.plot.Title = "" // the page's heading says it
 			if pc.SVG, err = inlineSVG(c.plot, c.id, c.title); err != nil {
 				return err
 			}
@@ -166,7 +168,7 @@ func newReportRow(r *Result, i int) reportRow {
 		Mode:   string(r.Mode),
 		Conns:  Count(int64(r.Load.Conns)),
 		Size:   byteSize(r.Load.Size),
-		Color:  runColor(i),
+		Color:  chart.SeriesColor(i),
 		Errors: errorSummary(r.Errors),
 	}
 	if r.Failed() {
@@ -265,7 +267,7 @@ svg { display: block; width: 100%; max-width: 60rem; height: auto; }
 `
 
 // write renders the page. Every string from a run (labels, targets,
-// failures) is escaped; the charts' SVG is markup writeSVG escaped.
+// failures) is escaped; the charts' SVG is markup chart.WriteSVG escaped.
 // html/template would do the same for 0.3 MB of every sockit binary: its
 // parser, its escaper and the reflection that runs a template.
 func (p *reportPage) write(w io.Writer) error {

@@ -327,31 +327,6 @@ func TestReportPercentileLabels(t *testing.T) {
 	}
 }
 
-func TestReportTickLabels(t *testing.T) {
-	tests := []struct {
-		v         float64
-		si, plain string
-	}{
-		{0, "0", "0"},
-		{0.30000000000000004, "0.3", "0.3"},
-		{0.25, "0.25", "0.25"},
-		{12.5, "12.5", "12.5"},
-		{750, "750", "750"},
-		{1500, "1.5k", "1500"},
-		{12_500, "12.5k", "12500"},
-		{3e6, "3M", "3000000"},
-		{1.25e9, "1.25G", "1250000000"},
-	}
-	for _, tt := range tests {
-		if got := siNumber(tt.v); got != tt.si {
-			t.Errorf("siNumber(%v) = %q, want %q", tt.v, got, tt.si)
-		}
-		if got := plainNumber(tt.v); got != tt.plain {
-			t.Errorf("plainNumber(%v) = %q, want %q", tt.v, got, tt.plain)
-		}
-	}
-}
-
 func TestReportSpectrum(t *testing.T) {
 	h := newHistogram()
 	for v := int64(1); v <= 1000; v++ {

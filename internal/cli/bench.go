@@ -167,22 +167,10 @@ func (o outputOptions) write(stdio IO, runs []*bench.Result) error {
 	} else if err := bench.WriteTable(stdio.Out, runs); err != nil {
 		return err
 	}
-	if o.report != "" {
-		if err := writeFile(o.report, func(w io.Writer) error { return bench.WriteHTML(w, runs) }); err != nil {
-			return err
-		}
-		if !o.json {
-			fmt.Fprintf(stdio.Out, "report: %s\n", o.report)
-		}
-	}
-	if o.png != "" {
-		paths, err := bench.WritePNG(o.png, runs)
-		if err != nil {
-			return err
-		}
-		if !o.json {
-			fmt.Fprintf(stdio.Out, "charts: %s\n", strings.Join(paths, " "))
-		}
+	if err := writeCharts(stdio, o.json, o.report, o.png,
+		func(w io.Writer) error { return bench.WriteHTML(w, runs) },
+		func(dir string) ([]string, error) { return bench.WritePNG(dir, runs) }); err != nil {
+		return err
 	}
 	// A refused run measured nothing: no echo was there to be unfaithful.
 	var failed, refused []string
@@ -399,6 +387,31 @@ func readBenchFile(name string) (*bench.File, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return bf, nil
+}
+
+// writeCharts writes the HTML report to the file report and the PNG
+// charts into the directory png, each when named, and unless quiet (the
+// output is JSON) says where on standard output: "report: FILE",
+// "charts: PATH ...". bench and perf share it.
+func writeCharts(stdio IO, quiet bool, report, png string, page func(io.Writer) error, charts func(dir string) ([]string, error)) error {
+	if report != "" {
+		if err := writeFile(report, page); err != nil {
+			return err
+		}
+		if !quiet {
+			fmt.Fprintf(stdio.Out, "report: %s\n", report)
+		}
+	}
+	if png != "" {
+		paths, err := charts(png)
+		if err != nil {
+			return err
+		}
+		if !quiet {
+			fmt.Fprintf(stdio.Out, "charts: %s\n", strings.Join(paths, " "))
+		}
+	}
+	return nil
 }
 
 // writeFile writes a file through fill, and removes it if fill fails.

@@ -82,6 +82,8 @@ func addCompletions(root *cobra.Command) {
 		{"bench merge", "report", fileExt("html")},
 		{"bench", "png", dirs},
 		{"bench merge", "png", dirs},
+		{"perf", "report", fileExt("html")},
+		{"perf", "png", dirs},
 		{"listen", "exec", programs},
 		{"connect", "exec", programs},
 		{"listen", "allowfile", anyFile},

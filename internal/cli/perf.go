@@ -32,6 +32,8 @@ type perfOptions struct {
 	json       bool
 	jsonStream bool
 	format     string
+	report     string // client: the HTML report's file
+	png        string // client: the PNG charts' directory
 	cfg        perf.Config
 
 	duration, omit, interval float64
@@ -79,11 +81,15 @@ each: -b 100M, bits a second). Each interval line shows what moved in it;
 the summary shows what the sender sent and what the receiver received, with
 TCP's retransmits and, for UDP, RFC 3550 jitter and datagrams lost. -J writes
 one JSON document at the end, laid out as iperf3's -J; --json-stream one JSON
-object per line as the test goes (docs/perf-json.md).`,
+object per line as the test goes (docs/perf-json.md). A client's --report
+writes an HTML page of the test (its parameters, the summary and charts of
+throughput per interval, and for UDP jitter and loss per interval where the
+client received), and --png the charts as PNG files.`,
 		Example: `  sockit perf -s
   sockit perf -c 127.0.0.1 -t 5
   sockit perf -c 127.0.0.1 -P 2 -R -J
   sockit perf -c 127.0.0.1 -u -b 0 -l 64
+  sockit perf -c 127.0.0.1 -R --report perf.html --png charts/
   sockit perf -s unix:/tmp/perf.sock & sockit perf -c unix:/tmp/perf.sock -t 3`,
 		Args: argsBetween(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -120,6 +126,8 @@ object per line as the test goes (docs/perf-json.md).`,
 	f.BoolVar(&opts.cfg.NoGSO, "no-gso", false, "UDP: a system call entry per datagram, as iperf3, not UDP GSO/GRO's 64 a write")
 	f.BoolVarP(&opts.json, "json", "J", false, "write one JSON document at the end, laid out as iperf3's -J (server: one line per test)")
 	f.BoolVar(&opts.jsonStream, "json-stream", false, "write a JSON object per line as the test goes: start, interval, end")
+	f.StringVar(&opts.report, "report", "", "client: write an HTML page with the test's summary and charts to this file")
+	f.StringVar(&opts.png, "png", "", "client: write the charts (throughput; UDP: jitter, loss) as PNG files into this directory")
 	f.StringVarP(&opts.format, "format", "f", "", "rate units: k, m, g, t (bits/sec) or K, M, G, T (Bytes/sec); default adaptive")
 	f.BoolVarP(&opts.oneOff, "one-off", "1", false, "server: serve one test, then exit")
 	f.IntVar(&opts.maxTests, "max-tests", 32, "server: tests run at once; past it a client hears the server is busy")
@@ -144,10 +152,15 @@ func runPerf(cmd *cobra.Command, args []string, opts *perfOptions, stdio IO) err
 		return usageErrorf("perf: -J and --json-stream exclude each other")
 	case opts.format != "" && (len(opts.format) != 1 || !strings.Contains("kmgtKMGT", opts.format)):
 		return usageErrorf("perf -f %s: want one of k, m, g, t (bits) or K, M, G, T (bytes)", opts.format)
+	case opts.png != "" && opts.interval == 0:
+		return usageErrorf("perf --png: the charts are drawn from the interval reports, and -i 0 makes none")
 	case opts.port < 0 || opts.port > 65535:
 		return usageErrorf("perf -p %d: a port is from 0 to 65535", opts.port)
 	}
 	if opts.server {
+		if opts.report != "" || opts.png != "" {
+			return usageErrorf("perf -s: --report and --png are the client's: a server's tests are its clients' to report")
+		}
 		return runPerfServer(cmd.Context(), args, opts, stdio)
 	}
 	if err := opts.config(fs.Changed("time")); err != nil {
@@ -323,6 +336,14 @@ func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
 	default:
 		p.summary(res, false)
 		fmt.Fprintln(stdio.Out, "\nperf done.")
+	}
+	if werr := writeCharts(stdio, opts.json || opts.jsonStream, opts.report, opts.png,
+		func(w io.Writer) error { return perf.WriteHTML(w, res) },
+		func(dir string) ([]string, error) { return perf.WritePNG(dir, res) }); werr != nil {
+		if err == nil || errors.Is(err, context.Canceled) {
+			return werr
+		}
+		return errors.Join(perfError(ep, err), werr)
 	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return perfError(ep, err)

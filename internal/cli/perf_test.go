@@ -3,7 +3,9 @@ package cli_test
 import (
 	"bufio"
 	"encoding/json"
+	"image/png"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -135,6 +137,58 @@ func TestPerfCLI(t *testing.T) {
 	}
 }
 
+// TestPerfReport: --report and --png write the page and the charts after
+// the test, and say where; a UDP client receiving (-R) gets jitter and
+// loss charts too.
+func TestPerfReport(t *testing.T) {
+	ps := startPerfServer(t, "-B", "127.0.0.1", "-p", "0")
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		files []string
+	}{
+		{"tcp", nil, []string{"throughput.png"}},
+		{"udp reverse", []string{"-u", "-b", "10M", "-R"}, []string{"throughput.png", "jitter.png", "loss.png"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			report, charts := filepath.Join(dir, "perf.html"), filepath.Join(dir, "charts")
+			args := append([]string{"perf", "-c", "127.0.0.1", "-p", ps.port, "-t", "1", "--report", report, "--png", charts}, tt.args...)
+			r := sockit(t, "", args...)
+			if r.code != 0 {
+				t.Fatalf("perf %v: exit %d: %s", args, r.code, r.stderr)
+			}
+			var paths []string
+			for _, f := range tt.files {
+				paths = append(paths, filepath.Join(charts, f))
+			}
+			for _, want := range []string{"\nreport: " + report + "\n", "\ncharts: " + strings.Join(paths, " ") + "\n"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			page, err := os.ReadFile(report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(page), "<!DOCTYPE html>") || !strings.Contains(string(page), `id="throughput-chart"`) {
+				t.Errorf("%s: not the report: %.200q", report, page)
+			}
+			for _, p := range paths {
+				f, err := os.Open(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = png.Decode(f)
+				f.Close()
+				if err != nil {
+					t.Errorf("%s: %v", p, err)
+				}
+			}
+		})
+	}
+}
+
 // TestPerfUnix: a test over a Unix socket, which iperf3 cannot run.
 func TestPerfUnix(t *testing.T) {
 	path := filepath.Join(testnet.SocketDir(t), "perf.sock")
@@ -167,6 +221,8 @@ func TestPerfErrors(t *testing.T) {
 		{[]string{"-c", "127.0.0.1", "-D"}, "run sockit perf -s under a service manager"},
 		{[]string{"-c", "127.0.0.1", "-f", "x"}, "-f x: want one of"},
 		{[]string{"-c", "127.0.0.1", "-t", "-3"}, "--time -3: want seconds"},
+		{[]string{"-s", "--report", "x.html"}, "--report and --png are the client's"},
+		{[]string{"-c", "127.0.0.1", "-i", "0", "--png", "charts"}, "-i 0 makes none"},
 	} {
 		r := sockit(t, "", append([]string{"perf"}, tt.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {

@@ -1,4 +1,4 @@
-package bench
+package chart
 
 import (
 	"image/color"
@@ -10,71 +10,72 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// A canvas is a chart drawn as a list of shapes, in points (1/72 inch)
+// A Canvas is a chart drawn as a list of shapes, in points (1/72 inch)
 // from the top-left corner, y growing down. The SVG and PNG back ends
-// (writeSVG, rasterise) render the same list, so the two look alike.
-type canvas struct {
-	w, h   float64
-	shapes []shape
+// ([WriteSVG], [EncodePNG]) render the same list, so the two look alike.
+type Canvas struct {
+	W, H   float64 // the size, in points
+	Shapes []Shape // drawn in order, each over those before it
 }
 
-// A shape is one of polyline, rect and text.
-type shape interface{ isShape() }
+// A Shape is one of [Polyline], [Rect] and [Text].
+type Shape interface{ isShape() }
 
-// A point on a canvas.
-type pt struct{ X, Y float64 }
+// A Pt is a point on a canvas.
+type Pt struct{ X, Y float64 }
 
-// A stroke is how a line is drawn: round joins, butt ends.
-type stroke struct {
+// A Stroke is how a line is drawn: round joins, butt ends.
+type Stroke struct {
 	Color color.RGBA
 	Width float64   // zero draws nothing
 	Dash  []float64 // lengths on, off, on, ...; nil is solid
 }
 
-// A polyline is a line through its points.
-type polyline struct {
-	Class  string // what it is: "line" (a run's data), "grid", "axis", "tick", "key"
-	Points []pt
-	stroke
+// A Polyline is a line through its points.
+type Polyline struct {
+	Class  string // what it is: "line" (a series' data), "grid", "axis", "tick", "key"
+	Points []Pt
+	Stroke
 }
 
-// A rect is an axis-aligned rectangle, filled and outlined.
-type rect struct {
+// A Rect is an axis-aligned rectangle, filled and outlined.
+type Rect struct {
 	Class    string // "legend"
-	Min, Max pt
+	Min, Max Pt
 	Fill     color.RGBA // nothing when transparent
-	stroke
+	Stroke
 }
 
-// A text is one line of text.
-type text struct {
+// A Text is one line of text.
+type Text struct {
 	Class  string // "title", "label", "tick", "key"
-	At     pt     // where the baseline meets the anchor
+	At     Pt     // where the baseline meets the anchor
 	S      string
 	Size   float64 // the font size, in points
-	Anchor anchor
+	Anchor Anchor
 	Up     bool // rotated a quarter turn anticlockwise, reading upwards
 	Color  color.RGBA
 }
 
-func (polyline) isShape() {}
-func (rect) isShape()     {}
-func (text) isShape()     {}
+func (Polyline) isShape() {}
+func (Rect) isShape()     {}
+func (Text) isShape()     {}
 
-// anchor is which part of a text sits at its At point.
-type anchor int
+// An Anchor is which part of a [Text] sits at its At point.
+type Anchor int
 
+// The anchors: a text starts at, is centred on, or ends at its point.
 const (
-	anchorStart anchor = iota
-	anchorMiddle
-	anchorEnd
+	AnchorStart Anchor = iota
+	AnchorMiddle
+	AnchorEnd
 )
 
-func (c *canvas) line(class string, s stroke, pts ...pt) {
-	c.shapes = append(c.shapes, polyline{Class: class, Points: pts, stroke: s})
+func (c *Canvas) line(class string, s Stroke, pts ...Pt) {
+	c.Shapes = append(c.Shapes, Polyline{Class: class, Points: pts, Stroke: s})
 }
 
-func (c *canvas) text(t text) { c.shapes = append(c.shapes, t) }
+func (c *Canvas) text(t Text) { c.Shapes = append(c.Shapes, t) }
 
 var (
 	black = color.RGBA{0, 0, 0, 0xff}
@@ -89,13 +90,14 @@ var (
 var textFont = sync.OnceValue(func() *sfnt.Font {
 	f, err := sfnt.Parse(goregular.TTF)
 	if err != nil {
-		panic("bench: parse Go Regular: " + err.Error()) // it is compiled in
+		panic("chart: parse Go Regular: " + err.Error()) // it is compiled in
 	}
 	return f
 })
 
-// textWidth is how wide s is set in size points.
-func textWidth(s string, size float64) float64 {
+// TextWidth is how wide s is set in size points, as both back ends lay
+// text out: in Go Regular's metrics.
+func TextWidth(s string, size float64) float64 {
 	f := textFont()
 	var b sfnt.Buffer
 	upem := fixed.Int26_6(f.UnitsPerEm()) // so advances come in font units

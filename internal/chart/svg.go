@@ -1,4 +1,4 @@
-package bench
+package chart
 
 import (
 	"bufio"
@@ -10,10 +10,6 @@ import (
 	"strings"
 )
 
-// svgAttrs are extra attributes for an SVG's root element, name and
-// value; writeSVG escapes the values.
-type svgAttrs [][2]string
-
 // svgFonts is the font list an SVG's text asks for: the reader's own
 // fonts, nothing embedded or fetched. The first three share their widths
 // with Go Regular, which the layout measures text by (textFont), so with
@@ -22,24 +18,26 @@ type svgAttrs [][2]string
 // for.
 const svgFonts = "Arial, Helvetica, 'Liberation Sans', sans-serif"
 
-// writeSVG writes c as an SVG element, without an XML declaration, to
-// stand alone or inside an HTML page.
-func writeSVG(w io.Writer, c *canvas, attrs svgAttrs) error {
+// WriteSVG writes c as an SVG element, without an XML declaration, to
+// stand alone or inside an HTML page. attrs are extra attributes for
+// the root element, name and value, such as {"id", "throughput-chart"};
+// WriteSVG escapes the values, and every text it draws.
+func WriteSVG(w io.Writer, c *Canvas, attrs [][2]string) error {
 	b := bufio.NewWriter(w)
 	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s"`,
-		num(c.w), num(c.h), num(c.w), num(c.h))
+		num(c.W), num(c.H), num(c.W), num(c.H))
 	for _, a := range attrs {
 		fmt.Fprintf(b, ` %s="%s"`, a[0], html.EscapeString(a[1]))
 	}
 	fmt.Fprintf(b, ` font-family="%s" stroke-linejoin="round">`+"\n", html.EscapeString(svgFonts))
-	fmt.Fprintf(b, `<rect width="%s" height="%s" fill="#fff"/>`+"\n", num(c.w), num(c.h))
-	for _, s := range c.shapes {
+	fmt.Fprintf(b, `<rect width="%s" height="%s" fill="#fff"/>`+"\n", num(c.W), num(c.H))
+	for _, s := range c.Shapes {
 		switch s := s.(type) {
-		case polyline:
+		case Polyline:
 			if len(s.Points) < 2 || s.Width <= 0 {
 				continue
 			}
-			fmt.Fprintf(b, `<polyline class="%s" fill="none"%s points="`, s.Class, svgStroke(s.stroke))
+			fmt.Fprintf(b, `<polyline class="%s" fill="none"%s points="`, s.Class, svgStroke(s.Stroke))
 			for i, p := range s.Points {
 				if i > 0 {
 					b.WriteByte(' ')
@@ -47,16 +45,16 @@ func writeSVG(w io.Writer, c *canvas, attrs svgAttrs) error {
 				b.WriteString(num(p.X) + "," + num(p.Y))
 			}
 			b.WriteString(`"/>` + "\n")
-		case rect:
+		case Rect:
 			fmt.Fprintf(b, `<rect class="%s" x="%s" y="%s" width="%s" height="%s" fill="%s"%s/>`+"\n",
 				s.Class, num(s.Min.X), num(s.Min.Y), num(s.Max.X-s.Min.X), num(s.Max.Y-s.Min.Y),
-				svgColor(s.Fill), svgStroke(s.stroke))
-		case text:
+				svgColor(s.Fill), svgStroke(s.Stroke))
+		case Text:
 			anchor := ""
 			switch s.Anchor {
-			case anchorMiddle:
+			case AnchorMiddle:
 				anchor = ` text-anchor="middle"`
-			case anchorEnd:
+			case AnchorEnd:
 				anchor = ` text-anchor="end"`
 			}
 			rotate := ""
@@ -72,7 +70,7 @@ func writeSVG(w io.Writer, c *canvas, attrs svgAttrs) error {
 	return b.Flush()
 }
 
-func svgStroke(s stroke) string {
+func svgStroke(s Stroke) string {
 	if s.Width <= 0 || s.Color.A == 0 {
 		return ""
 	}

@@ -1,4 +1,4 @@
-package bench
+package chart
 
 import (
 	"image"
@@ -14,42 +14,44 @@ import (
 	"golang.org/x/image/vector"
 )
 
-// pngScale is the PNG charts' pixels per point: 8x4.5 inches at 144
-// dots per inch is 1152x648 pixels.
+// pngScale is a PNG's pixels per point: a Width by Height chart (8x4.5
+// inches) at 144 dots per inch is 1152x648 pixels.
 const pngScale = 2
 
-// encodePNG rasterises c and writes it as a PNG.
-func encodePNG(w io.Writer, c *canvas) error {
+// EncodePNG rasterises c, two pixels to the point (144 dots per inch:
+// a [Width] by [Height] canvas is 1152x648 pixels), and writes it as a
+// PNG.
+func EncodePNG(w io.Writer, c *Canvas) error {
 	return png.Encode(w, rasterise(c))
 }
 
 // rasterise draws c on a white image, pngScale pixels to the point, with
-// the same strokes, dashes and text as writeSVG asks a browser for.
-func rasterise(c *canvas) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, int(math.Round(c.w*pngScale)), int(math.Round(c.h*pngScale))))
+// the same strokes, dashes and text as WriteSVG asks a browser for.
+func rasterise(c *Canvas) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, int(math.Round(c.W*pngScale)), int(math.Round(c.H*pngScale))))
 	draw.Draw(img, img.Bounds(), image.NewUniform(white), image.Point{}, draw.Src)
 	r := &raster{dst: img}
-	for _, s := range c.shapes {
+	for _, s := range c.Shapes {
 		switch s := s.(type) {
-		case polyline:
-			r.stroke(scalePts(s.Points), s.stroke)
-		case rect:
-			ps := scalePts([]pt{s.Min, {s.Max.X, s.Min.Y}, s.Max, {s.Min.X, s.Max.Y}, s.Min})
+		case Polyline:
+			r.stroke(scalePts(s.Points), s.Stroke)
+		case Rect:
+			ps := scalePts([]Pt{s.Min, {s.Max.X, s.Min.Y}, s.Max, {s.Min.X, s.Max.Y}, s.Min})
 			if s.Fill.A > 0 {
 				r.fill(ps, s.Fill)
 			}
-			r.stroke(ps, s.stroke)
-		case text:
+			r.stroke(ps, s.Stroke)
+		case Text:
 			r.text(s)
 		}
 	}
 	return img
 }
 
-func scalePts(ps []pt) []pt {
-	out := make([]pt, len(ps))
+func scalePts(ps []Pt) []Pt {
+	out := make([]Pt, len(ps))
 	for i, p := range ps {
-		out[i] = pt{p.X * pngScale, p.Y * pngScale}
+		out[i] = Pt{p.X * pngScale, p.Y * pngScale}
 	}
 	return out
 }
@@ -59,7 +61,7 @@ func scalePts(ps []pt) []pt {
 type raster struct {
 	dst    *image.RGBA
 	z      vector.Rasterizer
-	origin pt // of z, in dst
+	origin Pt // of z, in dst
 }
 
 // begin readies z for a shape inside b, in pixels; it reports false when
@@ -71,7 +73,7 @@ func (r *raster) begin(minX, minY, maxX, maxY float64) bool {
 		return false
 	}
 	r.z.Reset(b.Dx(), b.Dy())
-	r.origin = pt{float64(b.Min.X), float64(b.Min.Y)}
+	r.origin = Pt{float64(b.Min.X), float64(b.Min.Y)}
 	return true
 }
 
@@ -82,7 +84,7 @@ func (r *raster) end(c color.RGBA) {
 }
 
 // polygon adds a closed path through ps.
-func (r *raster) polygon(ps ...pt) {
+func (r *raster) polygon(ps ...Pt) {
 	for i, p := range ps {
 		x, y := float32(p.X-r.origin.X), float32(p.Y-r.origin.Y)
 		if i == 0 {
@@ -94,7 +96,7 @@ func (r *raster) polygon(ps ...pt) {
 	r.z.ClosePath()
 }
 
-func bounds(ps []pt) (minX, minY, maxX, maxY float64) {
+func bounds(ps []Pt) (minX, minY, maxX, maxY float64) {
 	minX, minY, maxX, maxY = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, p := range ps {
 		minX, maxX = min(minX, p.X), max(maxX, p.X)
@@ -103,7 +105,7 @@ func bounds(ps []pt) (minX, minY, maxX, maxY float64) {
 	return minX, minY, maxX, maxY
 }
 
-func (r *raster) fill(ps []pt, c color.RGBA) {
+func (r *raster) fill(ps []Pt, c color.RGBA) {
 	if len(ps) < 3 || !r.begin(bounds(ps)) {
 		return
 	}
@@ -114,7 +116,7 @@ func (r *raster) fill(ps []pt, c color.RGBA) {
 // stroke draws a line through ps (in pixels) as s says: the stroke's
 // outline is a quadrilateral per segment and a disc at each join, all
 // wound the same way so that where they overlap they do not cancel.
-func (r *raster) stroke(ps []pt, s stroke) {
+func (r *raster) stroke(ps []Pt, s Stroke) {
 	if len(ps) < 2 || s.Width <= 0 || s.Color.A == 0 {
 		return
 	}
@@ -126,7 +128,7 @@ func (r *raster) stroke(ps []pt, s stroke) {
 	if !r.begin(minX-hw, minY-hw, maxX+hw, maxY+hw) {
 		return
 	}
-	pieces := [][]pt{ps}
+	pieces := [][]Pt{ps}
 	if len(s.Dash) > 0 {
 		dash := make([]float64, len(s.Dash))
 		for i, d := range s.Dash {
@@ -144,7 +146,7 @@ func (r *raster) stroke(ps []pt, s stroke) {
 				continue
 			}
 			nx, ny := -dy/l*hw, dx/l*hw
-			r.polygon(pt{a.X + nx, a.Y + ny}, pt{b.X + nx, b.Y + ny}, pt{b.X - nx, b.Y - ny}, pt{a.X - nx, a.Y - ny})
+			r.polygon(Pt{a.X + nx, a.Y + ny}, Pt{b.X + nx, b.Y + ny}, Pt{b.X - nx, b.Y - ny}, Pt{a.X - nx, a.Y - ny})
 			if i < len(p)-1 || closed {
 				r.disc(b, hw)
 			}
@@ -155,18 +157,18 @@ func (r *raster) stroke(ps []pt, s stroke) {
 
 // disc adds a round join at c of radius hw, wound as stroke's
 // quadrilaterals are.
-func (r *raster) disc(c pt, hw float64) {
+func (r *raster) disc(c Pt, hw float64) {
 	const n = 16
-	ps := make([]pt, n)
+	ps := make([]Pt, n)
 	for k := range ps {
 		a := -2 * math.Pi * float64(k) / n
-		ps[k] = pt{c.X + hw*math.Cos(a), c.Y + hw*math.Sin(a)}
+		ps[k] = Pt{c.X + hw*math.Cos(a), c.Y + hw*math.Sin(a)}
 	}
 	r.polygon(ps...)
 }
 
 // straight reports whether every segment of ps is horizontal or vertical.
-func straight(ps []pt) bool {
+func straight(ps []Pt) bool {
 	for i := 1; i < len(ps); i++ {
 		if ps[i].X != ps[i-1].X && ps[i].Y != ps[i-1].Y {
 			return false
@@ -178,16 +180,16 @@ func straight(ps []pt) bool {
 // snap moves the points of a line of width w pixels, all horizontal and
 // vertical segments, to where its edges fall on pixel boundaries, so that
 // a grid line is one sharp pixel wide rather than two faint ones.
-func snap(ps []pt, w float64) []pt {
+func snap(ps []Pt, w float64) []Pt {
 	off := 0.0
 	if int(math.Round(w))%2 == 1 {
 		off = 0.5
 	}
-	out := make([]pt, len(ps))
+	out := make([]Pt, len(ps))
 	for i, p := range ps {
-		out[i] = pt{math.Floor(p.X) + off, math.Floor(p.Y) + off}
+		out[i] = Pt{math.Floor(p.X) + off, math.Floor(p.Y) + off}
 		if off == 0 {
-			out[i] = pt{math.Round(p.X), math.Round(p.Y)}
+			out[i] = Pt{math.Round(p.X), math.Round(p.Y)}
 		}
 	}
 	return out
@@ -195,19 +197,19 @@ func snap(ps []pt, w float64) []pt {
 
 // dashes cuts a line through ps into the pieces that a dash pattern
 // (lengths on, off, on, ...) draws, starting with the first on.
-func dashes(ps []pt, dash []float64) [][]pt {
+func dashes(ps []Pt, dash []float64) [][]Pt {
 	total := 0.0
 	for _, d := range dash {
 		total += d
 	}
 	if total <= 0 {
-		return [][]pt{ps}
+		return [][]Pt{ps}
 	}
-	var pieces [][]pt
-	var cur []pt
+	var pieces [][]Pt
+	var cur []Pt
 	i, left := 0, dash[0] // the dash we are in, and its length still to go
 	on := true
-	cur = []pt{ps[0]}
+	cur = []Pt{ps[0]}
 	for j := 1; j < len(ps); j++ {
 		a, b := ps[j-1], ps[j]
 		l := math.Hypot(b.X-a.X, b.Y-a.Y)
@@ -215,7 +217,7 @@ func dashes(ps []pt, dash []float64) [][]pt {
 			step := min(left, l-done)
 			done += step
 			left -= step
-			p := pt{a.X + (b.X-a.X)*done/l, a.Y + (b.Y-a.Y)*done/l}
+			p := Pt{a.X + (b.X-a.X)*done/l, a.Y + (b.Y-a.Y)*done/l}
 			if on {
 				cur = append(cur, p)
 			}
@@ -228,7 +230,7 @@ func dashes(ps []pt, dash []float64) [][]pt {
 				on = i%2 == 0
 				cur = nil
 				if on {
-					cur = []pt{p}
+					cur = []Pt{p}
 				}
 			}
 		}
@@ -240,7 +242,7 @@ func dashes(ps []pt, dash []float64) [][]pt {
 }
 
 // text draws t's glyphs from textFont's outlines.
-func (r *raster) text(t text) {
+func (r *raster) text(t Text) {
 	if t.S == "" {
 		return
 	}
@@ -248,27 +250,27 @@ func (r *raster) text(t text) {
 	var b sfnt.Buffer
 	size := t.Size * pngScale
 	ppem := fixed.Int26_6(math.Round(size * 64))
-	w := textWidth(t.S, t.Size) * pngScale
+	w := TextWidth(t.S, t.Size) * pngScale
 	var u0 float64 // where the text starts along its baseline
 	switch t.Anchor {
-	case anchorMiddle:
+	case AnchorMiddle:
 		u0 = -w / 2
-	case anchorEnd:
+	case AnchorEnd:
 		u0 = -w
 	}
-	at := pt{t.At.X * pngScale, t.At.Y * pngScale}
+	at := Pt{t.At.X * pngScale, t.At.Y * pngScale}
 	// (u, v) is along the baseline and down from it.
-	place := func(u, v float64) pt {
+	place := func(u, v float64) Pt {
 		if t.Up {
-			return pt{at.X + v, at.Y - u}
+			return Pt{at.X + v, at.Y - u}
 		}
-		return pt{at.X + u, at.Y + v}
+		return Pt{at.X + u, at.Y + v}
 	}
 	asc, desc := size, size*0.35
 	if m, err := f.Metrics(&b, ppem, font.HintingNone); err == nil {
 		asc, desc = fixedFloat(m.Ascent), fixedFloat(m.Descent)
 	}
-	minX, minY, maxX, maxY := bounds([]pt{place(u0-1, -asc-1), place(u0+w+1, desc+1)})
+	minX, minY, maxX, maxY := bounds([]Pt{place(u0-1, -asc-1), place(u0+w+1, desc+1)})
 	if !r.begin(minX, minY, maxX, maxY) {
 		return
 	}

@@ -65,6 +65,7 @@ func (s *stream) sendSegments(ctx context.Context, size int, rate uint64, b *bud
 	if err := setOption(s.conn, socket.UDPSegment, size); err != nil {
 		return false, nil
 	}
+	s.sentBy = "UDP GSO"
 	buf := make([]byte, segs*size)
 	for i := range segs {
 		fillPayload(buf[i*size : (i+1)*size])
@@ -166,6 +167,7 @@ func getOption(c net.Conn, o socket.Option) (int, error) {
 // sendBatches is send for a UDP stream: as many datagrams a system call
 // as are due (all of a batch, unpaced), each with its own header.
 func (s *stream) sendBatches(ctx context.Context, bc batchConn, size int, rate uint64, b *budget, udp64 bool) error {
+	s.sentBy = "sendmmsg"
 	msgs := make([]ipv4.Message, batchSize)
 	for i := range msgs {
 		buf := make([]byte, size)

@@ -64,6 +64,11 @@ type Config struct {
 	// MSG_TRUNC, which counts the bytes and drops them in the kernel
 	// (--skip-rx-copy): this side's own (Server has its own).
 	ZeroCopy, SkipRxCopy bool
+	// ZeroCopyMsg sends TCP streams with MSG_ZEROCOPY from a buffer that
+	// never changes, rather than by sendfile (--zerocopy=msg); this
+	// side's own. Result.ZeroCopy says which a side used. On loopback the
+	// kernel copies every such send after all (Result.ZeroCopyCopied).
+	ZeroCopyMsg bool
 }
 
 // Limits on what a test may ask: a server refuses a test past them.

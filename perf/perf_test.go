@@ -110,6 +110,7 @@ func TestEveryNetwork(t *testing.T) {
 		{"bidir", perf.Config{Bytes: n, Bidir: true}},
 		{"parallel", perf.Config{Bytes: n, Streams: 3}},
 		{"zerocopy", perf.Config{Bytes: n, ZeroCopy: true}},
+		{"zerocopy-msg", perf.Config{Bytes: n, ZeroCopyMsg: true}},
 		{"skip-rx-copy", perf.Config{Bytes: n, Reverse: true, SkipRxCopy: true}},
 	}
 	for _, network := range []string{"tcp", "tcp6", "unix", "unixpacket", "tls"} {
@@ -155,6 +156,20 @@ func TestEveryNetwork(t *testing.T) {
 					if s.Sent.Bytes != s.Received.Bytes {
 						t.Errorf("stream %d: sent %d, received %d", s.ID, s.Sent.Bytes, s.Received.Bytes)
 					}
+				}
+				// Plain TCP sends without a copy where asked; a Unix or TLS
+				// stream has no such path and writes. A client that only
+				// receives sends nothing.
+				sentBy := map[string]string{"reverse": "", "skip-rx-copy": "", "zerocopy": "sendfile", "zerocopy-msg": "MSG_ZEROCOPY"}
+				want, checked := sentBy[mode.name]
+				if want != "" && network != "tcp" && network != "tcp6" {
+					want = "write"
+				}
+				if checked && res.SentBy != want {
+					t.Errorf("sent by %q, want %q", res.SentBy, want)
+				}
+				if mode.name == "zerocopy-msg" && want == "MSG_ZEROCOPY" && res.ZeroCopySends == 0 {
+					t.Errorf("no MSG_ZEROCOPY send completed")
 				}
 			})
 		}

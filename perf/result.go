@@ -26,6 +26,12 @@ type Result struct {
 	Congestion, PeerCongestion string
 	// PeerVersion is what the client said it is (on a server), or empty.
 	PeerVersion string
+	// SentBy is how this side's streams were written: "write",
+	// "sendfile", "MSG_ZEROCOPY", "UDP GSO", "sendmmsg"; empty if this
+	// side did not send. ZeroCopySends counts the MSG_ZEROCOPY sends that
+	// completed, ZeroCopyCopied those the kernel copied after all.
+	SentBy                        string
+	ZeroCopySends, ZeroCopyCopied int64
 	// SndBuf and RcvBuf are the first stream's socket buffers as the
 	// kernel set them, and MSS its TCP segment size (iperf3's
 	// sndbuf_actual, rcvbuf_actual, tcp_mss_default).
@@ -167,6 +173,13 @@ func join(res *Result, r *run, totals []StreamStats, peer results, server bool) 
 	res.Intervals = r.intervals
 	res.PeerCPU = CPU{Total: peer.CPUTotal, User: peer.CPUUser, System: peer.CPUSystem}
 	res.PeerCongestion = peer.Congestion
+	for _, s := range r.streams {
+		if s.sender && res.SentBy == "" {
+			res.SentBy = s.sentBy
+		}
+		res.ZeroCopySends += s.zcDone.Load()
+		res.ZeroCopyCopied += s.zcCopied.Load()
+	}
 	res.Streams = nil
 	for i, s := range r.streams {
 		sr := StreamResult{ID: s.id, Local: s.conn.LocalAddr(), Remote: s.conn.RemoteAddr(), Reverse: s.sender == server}

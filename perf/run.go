@@ -112,7 +112,7 @@ func (r *run) start(ctx context.Context, b *budget) {
 	r.rtt = make([]rttStats, len(r.streams))
 	for i, s := range r.streams {
 		r.base[i].at, r.last[i].at = r.started, r.started
-		s.noGSO, s.zeroCopy, s.skipRxCopy = r.cfg.NoGSO, r.cfg.ZeroCopy, r.cfg.SkipRxCopy
+		s.noGSO, s.zeroCopy, s.zeroCopyMsg, s.skipRxCopy = r.cfg.NoGSO, r.cfg.ZeroCopy, r.cfg.ZeroCopyMsg, r.cfg.SkipRxCopy
 	}
 	size := r.cfg.blockSize(r.udp)
 	var senders, receivers sync.WaitGroup

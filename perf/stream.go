@@ -21,9 +21,17 @@ type stream struct {
 	conn   net.Conn
 	udp    bool // datagrams with iperf3's header, not a byte stream
 	noGSO  bool // a datagram a sendmmsg/recvmmsg entry: no UDP GSO or GRO
-	// zeroCopy sends by sendfile(2), skipRxCopy receives with MSG_TRUNC.
-	zeroCopy, skipRxCopy bool
-	tcp                  bool // TCP_INFO can be read
+	// zeroCopy sends by sendfile(2), zeroCopyMsg with MSG_ZEROCOPY,
+	// skipRxCopy receives with MSG_TRUNC.
+	zeroCopy, zeroCopyMsg, skipRxCopy bool
+	// zcDone and zcCopied count the MSG_ZEROCOPY sends completed, and of
+	// those the ones the kernel copied after all.
+	zcDone, zcCopied atomic.Int64
+	// sentBy is how the sender wrote: "write", "sendfile",
+	// "MSG_ZEROCOPY", "UDP GSO", "sendmmsg"; set by the sender, read
+	// once it has returned.
+	sentBy string
+	tcp    bool // TCP_INFO can be read
 
 	bytes   atomic.Uint64 // sent or received
 	packets atomic.Int64  // datagrams sent or received
@@ -170,6 +178,11 @@ func (b *budget) spent() bool { return b != nil && b.left.Load() <= 0 }
 // send writes blocks of size until ctx ends, the budget is spent, or the
 // peer goes; udp64 picks the 64-bit datagram counter.
 func (s *stream) send(ctx context.Context, size int, rate uint64, b *budget, udp64 bool) error {
+	if s.zeroCopyMsg && !s.udp {
+		if done, err := s.sendMsgZeroCopy(ctx, size, rate, b); done {
+			return err
+		}
+	}
 	if s.zeroCopy && !s.udp {
 		if done, err := s.sendFile(ctx, size, rate, b); done {
 			return err
@@ -183,6 +196,7 @@ func (s *stream) send(ctx context.Context, size int, rate uint64, b *budget, udp
 			return s.sendBatches(ctx, bc, size, rate, b, udp64)
 		}
 	}
+	s.sentBy = "write"
 	buf := make([]byte, size)
 	fillPayload(buf)
 	p := pacer{rate: rate, start: time.Now()}

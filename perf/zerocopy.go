@@ -8,6 +8,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/sockit/sockit/socket"
 )
 
 // zeroCopyBlocks is how many blocks one sendfile(2) sends with -Z.
@@ -36,6 +38,7 @@ func (s *stream) sendFile(ctx context.Context, size int, rate uint64, b *budget)
 			return false, nil
 		}
 	}
+	s.sentBy = "sendfile"
 	p := pacer{rate: rate, start: time.Now()}
 	stop := context.AfterFunc(ctx, func() { s.conn.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
@@ -107,4 +110,78 @@ func (s *stream) receiveDiscarding(ctx context.Context, bufSize int) (bool, erro
 			return true, err
 		}
 	}
+}
+
+// sendMsgZeroCopy is send for a TCP stream with ZeroCopyMsg: each write
+// of up to zeroCopyBlocks blocks goes with MSG_ZEROCOPY, from a buffer
+// that never changes, so that the kernel may send from its pages; the
+// completions on the error queue are read as they come, and counted in
+// zcCopied where the kernel copied after all (loopback always does). It
+// reports false, having sent nothing, if c is not a plain TCP connection
+// or the kernel refuses SO_ZEROCOPY.
+func (s *stream) sendMsgZeroCopy(ctx context.Context, size int, rate uint64, b *budget) (bool, error) {
+	tc, ok := s.conn.(*net.TCPConn)
+	if !ok || setOption(tc, socket.ZeroCopy, 1) != nil {
+		return false, nil
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return false, nil
+	}
+	s.sentBy = "MSG_ZEROCOPY"
+	buf := make([]byte, zeroCopyBlocks*size)
+	fillPayload(buf)
+	drain := func() {
+		rc.Control(func(fd uintptr) {
+			if done, copied, err := socket.ZeroCopyDoneFD(fd); err == nil {
+				s.zcDone.Add(int64(done))
+				s.zcCopied.Add(int64(copied))
+			}
+		})
+	}
+	defer drain()
+	p := pacer{rate: rate, start: time.Now()}
+	stop := context.AfterFunc(ctx, func() { s.conn.SetWriteDeadline(time.Unix(1, 0)) })
+	defer stop()
+	for sends := 0; ctx.Err() == nil; sends++ {
+		k := 0
+		for k < zeroCopyBlocks && b.take(size) {
+			k++
+		}
+		if k == 0 {
+			return true, nil
+		}
+		if err := p.wait(ctx, k*size); err != nil {
+			return true, nil
+		}
+		for out := buf[:k*size]; len(out) > 0; {
+			var n int
+			var serr error
+			err := rc.Write(func(fd uintptr) bool {
+				n, serr = socket.SendZeroCopyFD(fd, out)
+				return serr != syscall.EAGAIN
+			})
+			if err == nil {
+				err = serr
+			}
+			if errors.Is(err, syscall.ENOBUFS) {
+				drain() // the completions waiting have used the option memory
+				continue
+			}
+			if n > 0 {
+				out = out[n:]
+				s.bytes.Add(uint64(n))
+			}
+			if err != nil {
+				if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+					return true, nil
+				}
+				return true, err
+			}
+		}
+		if sends%16 == 15 {
+			drain()
+		}
+	}
+	return true, nil
 }

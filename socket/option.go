@@ -67,6 +67,7 @@ const (
 	UDPGRO                            // UDP_GRO: datagrams of one flow may be received coalesced
 	RecvLowat                         // SO_RCVLOWAT: bytes queued before the socket counts as readable
 	MaxPacingRate                     // SO_MAX_PACING_RATE: the most bytes a second the kernel paces the socket's sends to
+	ZeroCopy                          // SO_ZEROCOPY: sends with MSG_ZEROCOPY go from the sender's pages (SendZeroCopyFD)
 )
 
 // String returns the C name of o, such as "SO_REUSEADDR".
@@ -169,6 +170,8 @@ func (o Option) sockopt() (level, opt int, name string, ok bool) {
 		return unix.SOL_SOCKET, unix.SO_RCVLOWAT, "SO_RCVLOWAT", true
 	case MaxPacingRate:
 		return unix.SOL_SOCKET, unix.SO_MAX_PACING_RATE, "SO_MAX_PACING_RATE", true
+	case ZeroCopy:
+		return unix.SOL_SOCKET, unix.SO_ZEROCOPY, "SO_ZEROCOPY", true
 	case FastOpen:
 		return unix.IPPROTO_TCP, unix.TCP_FASTOPEN, "TCP_FASTOPEN", true
 	case FastOpenConnect:

@@ -109,6 +109,7 @@ func addCompletions(root *cobra.Command) {
 		{"perf", "length", none},
 		{"perf", "window", none},
 		{"perf", "fq-rate", none},
+		{"perf", "zerocopy", oneOf("sendfile", "msg")},
 	}
 	for _, fl := range flags {
 		if c := subcommand(root, fl.cmd); c != nil && c.Flags().Lookup(fl.flag) != nil {

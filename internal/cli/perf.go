@@ -39,6 +39,7 @@ type perfOptions struct {
 	duration, omit, interval float64
 	bytes, blocks, length    string
 	rate, window, fqRate     string
+	zeroCopy                 string
 }
 
 // perfRefusals are iperf3's flags that perf does not take, with why.
@@ -121,7 +122,8 @@ client received), and --png the charts as PNG files.`,
 	f.StringVarP(&opts.cfg.Congestion, "congestion", "C", "", "TCP congestion control algorithm (cubic, reno, bbr)")
 	f.BoolVarP(&opts.cfg.NoDelay, "no-delay", "N", false, "set TCP_NODELAY")
 	f.BoolVar(&opts.cfg.Counters64, "udp-counters-64bit", false, "64-bit datagram sequence numbers")
-	f.BoolVarP(&opts.cfg.ZeroCopy, "zerocopy", "Z", false, "TCP: send from a file by sendfile(2), not from memory (this side's streams)")
+	f.StringVarP(&opts.zeroCopy, "zerocopy", "Z", "", "TCP: send without copying: -Z by sendfile(2) from a file (sent to the server too, as iperf3), --zerocopy=msg with MSG_ZEROCOPY (this side only)")
+	f.Lookup("zerocopy").NoOptDefVal = "sendfile"
 	f.BoolVar(&opts.cfg.SkipRxCopy, "skip-rx-copy", false, "TCP: receive with MSG_TRUNC: counted, dropped in the kernel (this side's streams)")
 	f.BoolVar(&opts.cfg.NoGSO, "no-gso", false, "UDP: a system call entry per datagram, as iperf3, not UDP GSO/GRO's 64 a write")
 	f.BoolVarP(&opts.json, "json", "J", false, "write one JSON document at the end, laid out as iperf3's -J (server: one line per test)")
@@ -241,6 +243,15 @@ func (opts *perfOptions) config(timeSet bool) error {
 			return usageErrorf("perf --fq-rate %s: want a rate above 0, such as 500M", opts.fqRate)
 		}
 		c.FQRate = r
+	}
+	switch opts.zeroCopy {
+	case "":
+	case "sendfile":
+		c.ZeroCopy = true
+	case "msg":
+		c.ZeroCopyMsg = true
+	default:
+		return usageErrorf("perf --zerocopy=%s: want sendfile (-Z alone) or msg (MSG_ZEROCOPY)", opts.zeroCopy)
 	}
 	if c.Streams < 1 || c.Streams > perf.MaxStreams {
 		return usageErrorf("perf -P %d: from 1 to %d parallel streams", c.Streams, perf.MaxStreams)
@@ -405,7 +416,7 @@ func runPerfServer(ctx context.Context, args []string, opts *perfOptions, stdio 
 	var mu sync.Mutex
 	printers := map[int]*perfPrinter{}
 	srv := &perf.Server{MaxTests: opts.maxTests, Interval: !opts.json && !opts.jsonStream && opts.interval > 0,
-		ZeroCopy: opts.cfg.ZeroCopy, SkipRxCopy: opts.cfg.SkipRxCopy}
+		ZeroCopy: opts.zeroCopy == "sendfile", SkipRxCopy: opts.cfg.SkipRxCopy}
 	if opts.oneOff {
 		srv.MaxTests = 1
 	}
@@ -721,6 +732,16 @@ func (p *perfPrinter) summary(res *perf.Result, server bool) {
 			sent, recv := res.Sum(reverse)
 			pair("[SUM]", reverse, sent, recv)
 		}
+	}
+	if res.SentBy != "" && res.SentBy != "write" {
+		line := "Sent by " + res.SentBy
+		if res.ZeroCopySends > 0 {
+			line += fmt.Sprintf(": %d of %d sends copied by the kernel after all", res.ZeroCopyCopied, res.ZeroCopySends)
+			if res.ZeroCopyCopied == res.ZeroCopySends {
+				line += " (it copies what it delivers on this host: loopback)"
+			}
+		}
+		p.linef("%s", line)
 	}
 	if !p.udp && res.Congestion != "" {
 		p.linef("TCP congestion control: %s here, %s at the peer", res.Congestion, orUnknown(res.PeerCongestion))

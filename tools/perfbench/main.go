@@ -36,6 +36,7 @@ type testCase struct {
 type measure struct {
 	rate      float64 // bits a second received, or datagrams a second for UDP
 	serverCPU float64 // server CPU seconds per GB (TCP) or per million datagrams (UDP) received
+	clientCPU float64 // the same for the client
 	lost      float64 // UDP: percent
 }
 
@@ -52,6 +53,8 @@ func main() {
 		{name: "tcp -P 2", args: []string{"-t", t, "-P", "2"}, iperf3: true},
 		{name: "tcp -R", args: []string{"-t", t, "-R"}, iperf3: true},
 		{name: "tcp -R -Z", args: []string{"-t", t, "-R", "-Z"}, iperf3: true},
+		{name: "tcp -Z", args: []string{"-t", t, "-Z"}, iperf3: true},
+		{name: "tcp --zerocopy=msg", args: []string{"-t", t}, extra: []string{"--zerocopy=msg"}, peer: "tcp -Z"},
 		{name: "udp -l 64 -b 0", args: []string{"-t", t, "-u", "-b", "0", "-l", "64"}, udp: true, iperf3: true},
 		{name: "udp -l 64 -b 0 --no-gso", args: []string{"-t", t, "-u", "-b", "0", "-l", "64"}, extra: []string{"--no-gso"}, udp: true, peer: "udp -l 64 -b 0"},
 	}
@@ -87,8 +90,8 @@ func main() {
 			}
 		}
 	}
-	fmt.Println("| case | iperf3 | sockit | ratio | server CPU, iperf3 | server CPU, sockit | ratio |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| case | iperf3 | sockit | ratio | server CPU, iperf3 | server CPU, sockit | ratio | client CPU, iperf3 | client CPU, sockit | ratio |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, c := range cases {
 		ip, sk := median(results[c.name]["iperf3"]), median(results[c.name]["sockit"])
 		if c.peer != "" {
@@ -105,17 +108,18 @@ func main() {
 			}
 			return fmt.Sprintf("%.2fx", a/b)
 		}
-		fmt.Printf("| %s | %.2f %s | %.2f %s | %s | %.3f %s | %.3f %s | %s |\n", c.name,
+		fmt.Printf("| %s | %.2f %s | %.2f %s | %s | %.3f %s | %.3f %s | %s | %.3f %s | %.3f %s | %s |\n", c.name,
 			ip.rate/scale, unit, sk.rate/scale, unit, ratio(sk.rate, ip.rate),
-			ip.serverCPU, cpuUnit, sk.serverCPU, cpuUnit, ratio(sk.serverCPU, ip.serverCPU))
+			ip.serverCPU, cpuUnit, sk.serverCPU, cpuUnit, ratio(sk.serverCPU, ip.serverCPU),
+			ip.clientCPU, cpuUnit, sk.clientCPU, cpuUnit, ratio(sk.clientCPU, ip.clientCPU))
 	}
 }
 
 func (m measure) String(udp bool) string {
 	if udp {
-		return fmt.Sprintf("%.0f kdatagrams/s received, %.1f%% lost, server %.3f s/Mdatagrams", m.rate/1e3, m.lost, m.serverCPU)
+		return fmt.Sprintf("%.0f kdatagrams/s received, %.1f%% lost, server %.3f s/Mdatagrams, client %.3f", m.rate/1e3, m.lost, m.serverCPU, m.clientCPU)
 	}
-	return fmt.Sprintf("%.2f Gbit/s received, server %.3f s/GB", m.rate/1e9, m.serverCPU)
+	return fmt.Sprintf("%.2f Gbit/s received, server %.3f s/GB, client %.3f s/GB", m.rate/1e9, m.serverCPU, m.clientCPU)
 }
 
 // median is the median of each figure on its own.
@@ -137,6 +141,7 @@ func median(ms []measure) measure {
 	return measure{
 		rate:      pick(func(m measure) float64 { return m.rate }),
 		serverCPU: pick(func(m measure) float64 { return m.serverCPU }),
+		clientCPU: pick(func(m measure) float64 { return m.clientCPU }),
 		lost:      pick(func(m measure) float64 { return m.lost }),
 	}
 }
@@ -176,10 +181,13 @@ func run(bin, tool string, c testCase) (measure, error) {
 	if tool == "sockit" {
 		cargs = append(append([]string{"perf"}, cargs...), c.extra...)
 	}
-	doc, err := exec.Command(bin, cargs...).Output()
+	client := exec.Command(bin, cargs...)
+	doc, err := client.Output()
 	if err != nil {
 		return measure{}, fmt.Errorf("client: %v: %s", err, doc)
 	}
+	cru := client.ProcessState.SysUsage().(*syscall.Rusage)
+	ccpu := time.Duration(cru.Utime.Nano() + cru.Stime.Nano()).Seconds()
 	done := make(chan error, 1)
 	go func() { done <- srv.Wait() }()
 	select {
@@ -211,12 +219,12 @@ func run(bin, tool string, c testCase) (measure, error) {
 		if s.Seconds == 0 || got <= 0 {
 			return measure{}, fmt.Errorf("no datagrams received")
 		}
-		return measure{rate: got / s.Seconds, serverCPU: cpu / (got / 1e6), lost: s.LostPercent}, nil
+		return measure{rate: got / s.Seconds, serverCPU: cpu / (got / 1e6), clientCPU: ccpu / (got / 1e6), lost: s.LostPercent}, nil
 	}
 	if s.Bytes == 0 {
 		return measure{}, fmt.Errorf("no bytes received")
 	}
-	return measure{rate: s.BitsPerSecond, serverCPU: cpu / (s.Bytes / 1e9)}, nil
+	return measure{rate: s.BitsPerSecond, serverCPU: cpu / (s.Bytes / 1e9), clientCPU: ccpu / (s.Bytes / 1e9)}, nil
 }
 
 func freePort() (int, error) {

@@ -168,9 +168,6 @@ func TestEveryNetwork(t *testing.T) {
 				if checked && res.SentBy != want {
 					t.Errorf("sent by %q, want %q", res.SentBy, want)
 				}
-				if mode.name == "zerocopy-msg" && want == "MSG_ZEROCOPY" && res.ZeroCopySends == 0 {
-					t.Errorf("no MSG_ZEROCOPY send completed")
-				}
 			})
 		}
 	}

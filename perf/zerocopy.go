@@ -139,7 +139,18 @@ func (s *stream) sendMsgZeroCopy(ctx context.Context, size int, rate uint64, b *
 			}
 		})
 	}
-	defer drain()
+	var issued int64 // sends made, each one completion to come
+	defer func() {
+		// Completions come as the kernel frees what was sent: wait a
+		// little for the last ones, so that the counts are whole.
+		for deadline := time.Now().Add(100 * time.Millisecond); ; {
+			drain()
+			if s.zcDone.Load() >= issued || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
 	p := pacer{rate: rate, start: time.Now()}
 	stop := context.AfterFunc(ctx, func() { s.conn.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
@@ -171,6 +182,7 @@ func (s *stream) sendMsgZeroCopy(ctx context.Context, size int, rate uint64, b *
 			if n > 0 {
 				out = out[n:]
 				s.bytes.Add(uint64(n))
+				issued++
 			}
 			if err != nil {
 				if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {

@@ -137,6 +137,33 @@ func (e Endpoint) Dial(ctx context.Context) (net.Conn, error) {
 	return c, nil
 }
 
+// DialVia connects to e as Dial does, but opens the TCP connection with
+// via (proxy.Chain.DialContext: through proxies) in place of the dialer;
+// a tls endpoint then does its handshake over it. The options that act
+// before connect (bind, buffers, TOS) do not reach that socket; those
+// that act on a connection (nodelay, quickack, cork, priority) do.
+func (e Endpoint) DialVia(ctx context.Context, via func(ctx context.Context, network, addr string) (net.Conn, error)) (net.Conn, error) {
+	tcp := e
+	if e.IsTLS() {
+		tcp = e.overTCP()
+	}
+	if tcp.Type() != socket.Stream || tcp.IsUnix() {
+		return nil, e.opError("dial", fmt.Errorf("%s through a proxy: proxies carry TCP streams", e.Network))
+	}
+	c, err := via(ctx, tcp.Network, tcp.Address)
+	if err != nil {
+		return nil, err
+	}
+	if err := tcp.Options.ConfigureConn(c); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if !e.IsTLS() {
+		return c, nil
+	}
+	return e.handshakeTLS(ctx, c)
+}
+
 // listenConfig is the net.ListenConfig that applies e's options.
 func (e Endpoint) listenConfig() net.ListenConfig {
 	lc := net.ListenConfig{Control: e.control(false)}

@@ -40,6 +40,21 @@ func (e Endpoint) dialTLS(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.handshakeTLSWith(ctx, c, cfg)
+}
+
+// handshakeTLS makes c, a TCP connection to e's server, a TLS client
+// connection with e's options, its handshake done; it closes c if not.
+func (e Endpoint) handshakeTLS(ctx context.Context, c net.Conn) (net.Conn, error) {
+	cfg, err := e.clientConfig()
+	if err != nil {
+		c.Close()
+		return nil, e.opError("dial", err)
+	}
+	return e.handshakeTLSWith(ctx, c, cfg)
+}
+
+func (e Endpoint) handshakeTLSWith(ctx context.Context, c net.Conn, cfg *tls.Config) (net.Conn, error) {
 	tc := tls.Client(c, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.Close()

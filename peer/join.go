@@ -396,7 +396,12 @@ func (j *Join) send(c net.Conn, s *sender, ended *atomic.Bool) error {
 		ended.Store(true)
 	}
 	if err == nil && !j.NoShutdown {
-		err = CloseWrite(c)
+		// A connection the peer has closed already (ENOTCONN: shut down
+		// after its FIN and our own close, as a proxy that ends the
+		// whole tunnel does) needs no end-of-file.
+		if err = CloseWrite(c); errors.Is(err, syscall.ENOTCONN) {
+			err = nil
+		}
 	}
 	return err
 }

@@ -31,6 +31,7 @@ type connectOptions struct {
 	shExec  string        // -c
 	tls     tlsFlags
 	dump    dumpFlags
+	proxy   proxyFlags
 }
 
 func newConnectCmd(stdio IO) *cobra.Command {
@@ -111,6 +112,7 @@ type instead (the README's flag table lists them all).`,
 	f.VarP(seconds{&opts.timeout}, "wait", "w", "give up connecting after this long, in seconds or as a duration (0: the kernel's own timeout)")
 	f.DurationVar(&opts.quiet, "linger", time.Second, "datagrams: after input ends, how long to wait for a reply that has not come")
 	addRuleFlags(cmd, &opts.rules, &opts.idle, "i")
+	opts.proxy.add(cmd) // before nc's refused flags, which skip the ones a command has
 	opts.nc.addFlags(cmd, false)
 	opts.tls.add(cmd)
 	opts.dump.add(cmd)
@@ -150,7 +152,13 @@ func runConnect(ctx context.Context, opts connectOptions, stdio IO) error {
 		dialCtx, cancel = context.WithTimeout(ctx, opts.timeout)
 		defer cancel()
 	}
-	c, err := ep.Dial(dialCtx)
+	dial := ep.Dial
+	if via, err := opts.proxy.chain(); err != nil {
+		return err
+	} else if via != nil {
+		dial = func(ctx context.Context) (net.Conn, error) { return ep.DialVia(ctx, via.DialContext) }
+	}
+	c, err := dial(dialCtx)
 	if err != nil {
 		// The dial can time out on its socket's deadline an instant before
 		// dialCtx itself reports it, so ask the error.

@@ -242,7 +242,7 @@ func TestNCRefusedFlags(t *testing.T) {
 		{[]string{"connect", "-d", "h", "1"}, "-d/--detach: nc's -d (do not read standard input) is --recv-only here"},
 		{[]string{"connect", "--ssl", "h", "1"}, "--ssl: use a tls:// address"},
 		{[]string{"listen", "--ssl-cert", "c.pem", ":1"}, "?cert=FILE&key=FILE"},
-		{[]string{"connect", "-X", "5", "h", "1"}, "proxies (nc -X and -x, ncat --proxy) are not supported yet"},
+		{[]string{"connect", "-X", "5", "h", "1"}, "use --proxy socks5://HOST:PORT"},
 		{[]string{"connect", "-m", "3", "h", "1"}, "ncat's -m is --max-conns, on sockit listen"},
 		{[]string{"listen", "--chat", ":1"}, "use sockit listen --broker"},
 		{[]string{"connect", "-k", "h", "1"}, "connect -k: keeps a listener open, for connect -l"},

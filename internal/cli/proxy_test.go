@@ -1,0 +1,84 @@
+package cli_test
+
+import (
+	"bytes"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockit/sockit/internal/testnet"
+)
+
+// startMicrosocks runs Debian's microsocks on a free port and returns
+// its address once it accepts connections (tried until it does: it says
+// nothing when ready).
+func startMicrosocks(t *testing.T) string {
+	t.Helper()
+	path := testnet.PeerProgram(t, "microsocks", "microsocks")
+	port := freePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.CommandContext(testnet.Context(t), path, "-i", "127.0.0.1", "-p", strconv.Itoa(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ctx := testnet.Context(t)
+	for ctx.Err() == nil {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return addr
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond): // between tries, not a synchronisation
+		}
+	}
+	t.Fatalf("microsocks never listened on %s", addr)
+	return ""
+}
+
+// TestConnectProxy: sockit connect through a real SOCKS5 proxy, by URL
+// and in ncat's --proxy HOST:PORT --proxy-type form, reaches a listener
+// and gets its answer; a proxy that is down is one line naming the hop.
+func TestConnectProxy(t *testing.T) {
+	socks := startMicrosocks(t)
+	for _, args := range [][]string{
+		{"--proxy", "socks5h://" + socks},
+		{"--proxy", socks, "--proxy-type", "socks5"},
+	} {
+		p := startCmd(t, exec.CommandContext(testnet.Context(t), sockitBin, "listen", "-v", "tcp://127.0.0.1:0"))
+		r := sockit(t, "through socks5\n", append(append([]string{"connect", "-v"}, args...), p.addr.Address)...)
+		if r.code != 0 {
+			t.Fatalf("connect %v: exit %d: %s", args, r.code, r.stderr)
+		}
+		p.waitOutput(t, "through socks5\n")
+		// The listener sees microsocks, not connect, as its peer.
+		if !strings.Contains(r.stderr, "connected tcp 127.0.0.1:") || !bytes.Contains([]byte(r.stderr), []byte("-> "+socks)) {
+			t.Errorf("connect -v through a proxy: %s", r.stderr)
+		}
+	}
+	// TLS through the proxy: the handshake goes over the tunnel.
+	// The listener only receives, and as a TLS peer it does not end its
+	// side until connect's close_notify has come through the tunnel
+	// (microsocks ends a tunnel whole at the first FIN, and would race
+	// the data).
+	p := startCmd(t, exec.CommandContext(testnet.Context(t), sockitBin, "listen", "--recv-only", "tls://127.0.0.1:0"))
+	r := sockit(t, "secret through socks5\n", "connect", "--insecure", "--proxy", "socks5h://"+socks, "tls://"+p.addr.Address)
+	if r.code != 0 {
+		t.Fatalf("connect tls:// through a proxy: exit %d: %s", r.code, r.stderr)
+	}
+	p.waitOutput(t, "secret through socks5\n")
+
+	down := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	r = sockit(t, "", "connect", "--proxy", "socks5://"+down, "127.0.0.1", "9")
+	if r.code != 1 || !strings.Contains(r.stderr, "proxy 1 (socks5://"+down+"): dial tcp "+down+": connection refused") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("a proxy that is down: exit %d, %q", r.code, r.stderr)
+	}
+	r = sockit(t, "", "connect", "--proxy-type", "socks5", "127.0.0.1", "9")
+	if r.code != 2 || !strings.Contains(r.stderr, "describe a --proxy: give one") {
+		t.Errorf("--proxy-type alone: exit %d, %q", r.code, r.stderr)
+	}
+}

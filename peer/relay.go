@@ -55,6 +55,10 @@ type Relay struct {
 	// closes it (TCP_INFO), in Ended's InfoA and InfoB. The sides are
 	// still copied by splice(2).
 	TCPInfo bool
+	// Via, if not nil, opens the TCP connection of each side that dials
+	// (tcp or tls) in place of the dialer: through proxies
+	// (proxy.Chain.DialContext; see endpoint.Endpoint.DialVia).
+	Via func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // RelayEventKind says what happened in a Relay.
@@ -323,7 +327,11 @@ func (s *relaySide) open(ctx context.Context, peer relay.Conn) (relay.Conn, erro
 			}
 		}
 	} else {
-		c, err = s.ep.Dial(ctx)
+		if s.r.Via != nil && s.ep.Type() == socket.Stream && !s.ep.IsUnix() {
+			c, err = s.ep.DialVia(ctx, s.r.Via)
+		} else {
+			c, err = s.ep.Dial(ctx)
+		}
 		if err == nil {
 			s.r.report(RelayEvent{Kind: Dialled, Side: s.name, Conn: c})
 		}

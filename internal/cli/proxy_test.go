@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"io"
 	"net"
 	"os/exec"
 	"strconv"
@@ -80,5 +81,53 @@ func TestConnectProxy(t *testing.T) {
 	r = sockit(t, "", "connect", "--proxy-type", "socks5", "127.0.0.1", "9")
 	if r.code != 2 || !strings.Contains(r.stderr, "describe a --proxy: give one") {
 		t.Errorf("--proxy-type alone: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestRelayProxy: relay dials its B side through a real SOCKS5 proxy;
+// what a client sends A comes back from an echo server behind the proxy,
+// byte for byte.
+func TestRelayProxy(t *testing.T) {
+	socks := startMicrosocks(t)
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		c, err := echo.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := c.Read(buf)
+			if n > 0 {
+				c.Write(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	p := startRelay(t, 1, "-v", "--proxy", "socks5h://"+socks, "tcp://127.0.0.1:0", "tcp://"+echo.Addr().String())
+	c, err := p.listening[0].Dial(testnet.Context(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(testnet.Timeout))
+	msg := bytes.Repeat([]byte("relayed through socks5 "), 4000)
+	go c.Write(msg)
+	got := make([]byte, len(msg))
+	if n, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("echo through relay and proxy: %d of %d bytes, %v", n, len(msg), err)
+	}
+	c.Close()
+	p.wait(t)
+	// B's connection went to the proxy, not to the echo server.
+	if !strings.Contains(p.stderr.String(), "<-> tcp 127.0.0.1:") || !strings.Contains(p.stderr.String(), "-> "+socks+"\n") {
+		t.Errorf("relay -v: B's 5-tuple is not the proxy's:\n%s", p.stderr)
 	}
 }

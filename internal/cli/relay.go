@@ -21,6 +21,7 @@ type relayOptions struct {
 	idle    time.Duration
 	tls     tlsFlags
 	dump    dumpFlags
+	proxy   proxyFlags
 }
 
 func newRelayCmd(stdio IO) *cobra.Command {
@@ -85,6 +86,7 @@ a network error. With -k it keeps accepting until interrupted.`,
 	f.VarP(seconds{&opts.idle}, "idle-timeout", "w", "end a pairing when nothing has moved for this long (seconds or a duration; datagram sessions: 60s if not given)")
 	opts.tls.add(cmd)
 	opts.dump.add(cmd)
+	opts.proxy.add(cmd)
 	return cmd
 }
 
@@ -102,6 +104,13 @@ func runRelay(ctx context.Context, args []string, opts relayOptions, stdio IO) e
 	}
 	r := &peer.Relay{A: eps[0], B: eps[1], Keep: opts.keep, Idle: opts.idle, TCPInfo: opts.verbose,
 		Stdin: stdio.In, Stdout: stdio.Out, Stderr: stdio.Err}
+	via, err := opts.proxy.chain()
+	if err != nil {
+		return err
+	}
+	if via != nil {
+		r.Via = via.DialContext
+	}
 	switch err := r.Check(); {
 	case errors.Is(err, peer.ErrNoSocket):
 		return usageErrorf("relay %s %s: one side at least must be a socket", args[0], args[1])

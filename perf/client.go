@@ -27,6 +27,10 @@ type Client struct {
 	// Report, if not nil, is told of the connections as they are made
 	// and of each interval as it ends.
 	Report func(ClientEvent)
+	// Via, if not nil, opens every TCP connection of the test (control
+	// and streams; tcp and tls) in place of the dialer: through proxies
+	// (proxy.Chain.DialContext). A UDP test cannot go through it.
+	Via func(ctx context.Context, network, addr string) (net.Conn, error)
 	// StreamPort, if not zero, is the data streams' source port: stream
 	// i binds StreamPort+i, on the address the endpoint's bind= names if
 	// any (iperf3's --cport). The control connection keeps its own.
@@ -93,7 +97,10 @@ func (cl *Client) Run(ctx context.Context, ep endpoint.Endpoint) (*Result, error
 	if hs == 0 {
 		hs = 10 * time.Second
 	}
-	raw, err := ctrl.Dial(ctx)
+	if cl.Via != nil && udp {
+		return nil, fmt.Errorf("perf %s: a UDP test cannot go through a proxy", ep)
+	}
+	raw, err := cl.dial(ctx, ctrl)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +148,14 @@ func (cl *Client) Run(ctx context.Context, ep endpoint.Endpoint) (*Result, error
 			return nil, fmt.Errorf("perf %s: the server sent %v before the test ran", ep, st)
 		}
 	}
+}
+
+// dial connects to ep, through Via if it is set and ep is TCP or TLS.
+func (cl *Client) dial(ctx context.Context, ep endpoint.Endpoint) (net.Conn, error) {
+	if cl.Via != nil && ep.Type() == socket.Stream && !ep.IsUnix() {
+		return ep.DialVia(ctx, cl.Via)
+	}
+	return ep.Dial(ctx)
 }
 
 func (cl *Client) report(e ClientEvent) {
@@ -206,7 +221,7 @@ func (cl *Client) connect(ctx context.Context, data endpoint.Endpoint, cookie [c
 			dial.Options.Bind = net.JoinHostPort(host, strconv.Itoa(cl.StreamPort+i))
 		}
 		dctx, cancel := context.WithTimeout(ctx, within)
-		c, err := dial.Dial(dctx)
+		c, err := cl.dial(dctx, dial)
 		cancel()
 		if err != nil {
 			return streams, fmt.Errorf("stream %d: %w", streamID(i), err)

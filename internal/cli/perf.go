@@ -32,6 +32,7 @@ type perfOptions struct {
 	json       bool
 	jsonStream bool
 	format     string
+	proxy      proxyFlags
 	report     string // client: the HTML report's file
 	png        string // client: the PNG charts' directory
 	cfg        perf.Config
@@ -133,6 +134,7 @@ client received), and --png the charts as PNG files.`,
 	f.StringVarP(&opts.format, "format", "f", "", "rate units: k, m, g, t (bits/sec) or K, M, G, T (Bytes/sec); default adaptive")
 	f.BoolVarP(&opts.oneOff, "one-off", "1", false, "server: serve one test, then exit")
 	f.IntVar(&opts.maxTests, "max-tests", 32, "server: tests run at once; past it a client hears the server is busy")
+	opts.proxy.add(cmd)
 	addRefusals(cmd, perfRefusals())
 	return cmd
 }
@@ -162,6 +164,9 @@ func runPerf(cmd *cobra.Command, args []string, opts *perfOptions, stdio IO) err
 	if opts.server {
 		if opts.report != "" || opts.png != "" {
 			return usageErrorf("perf -s: --report and --png are the client's: a server's tests are its clients' to report")
+		}
+		if len(opts.proxy.urls) > 0 {
+			return usageErrorf("perf -s: --proxy is the client's: a server dials nothing")
 		}
 		return runPerfServer(cmd.Context(), args, opts, stdio)
 	}
@@ -313,6 +318,13 @@ func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
 		return usageErrorf("perf --cport %d: a port from 1 to %d", opts.cport, 65535-perf.MaxStreams)
 	}
 	cl := &perf.Client{Config: opts.cfg, StreamPort: opts.cport}
+	via, err := opts.proxy.chain()
+	if err != nil {
+		return err
+	}
+	if via != nil {
+		cl.Via = via.DialContext
+	}
 	cl.Report = func(e perf.ClientEvent) {
 		mu.Lock()
 		defer mu.Unlock()

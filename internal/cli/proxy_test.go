@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"os/exec"
@@ -129,5 +130,47 @@ func TestRelayProxy(t *testing.T) {
 	// B's connection went to the proxy, not to the echo server.
 	if !strings.Contains(p.stderr.String(), "<-> tcp 127.0.0.1:") || !strings.Contains(p.stderr.String(), "-> "+socks+"\n") {
 		t.Errorf("relay -v: B's 5-tuple is not the proxy's:\n%s", p.stderr)
+	}
+}
+
+// TestPerfProxy: a perf test runs through a real SOCKS5 proxy, control
+// connection and streams: the client's streams are connections to the
+// proxy, and every byte arrives.
+func TestPerfProxy(t *testing.T) {
+	socks := startMicrosocks(t)
+	ps := startPerfServer(t, "-B", "127.0.0.1", "-p", "0")
+	r := sockit(t, "", "perf", "-c", "127.0.0.1", "-p", ps.port, "--proxy", "socks5h://"+socks, "-n", "4M", "-P", "2", "-J")
+	var doc struct {
+		Start struct {
+			Connected []struct {
+				RemotePort int `json:"remote_port"`
+			} `json:"connected"`
+		} `json:"start"`
+		End struct {
+			SumSent struct {
+				Bytes int64 `json:"bytes"`
+			} `json:"sum_sent"`
+			SumReceived struct {
+				Bytes int64 `json:"bytes"`
+			} `json:"sum_received"`
+		} `json:"end"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != 0 {
+		t.Fatalf("perf through a proxy: exit %d, %v: %s\n%s", r.code, err, r.stderr, r.stdout)
+	}
+	_, port, _ := net.SplitHostPort(socks)
+	for _, c := range doc.Start.Connected {
+		if strconv.Itoa(c.RemotePort) != port {
+			t.Errorf("a stream's remote port %d is not the proxy's %s", c.RemotePort, port)
+		}
+	}
+	if len(doc.Start.Connected) != 2 {
+		t.Errorf("%d streams, want 2", len(doc.Start.Connected))
+	}
+	if doc.End.SumSent.Bytes < 4<<20 || doc.End.SumReceived.Bytes != doc.End.SumSent.Bytes {
+		t.Errorf("through the proxy: %d bytes sent, %d received", doc.End.SumSent.Bytes, doc.End.SumReceived.Bytes)
+	}
+	if r := sockit(t, "", "perf", "-c", "127.0.0.1", "-p", ps.port, "--proxy", "socks5h://"+socks, "-u", "-t", "1"); r.code != 1 || !strings.Contains(r.stderr, "a UDP test cannot go through a proxy") {
+		t.Errorf("UDP through a proxy: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +20,10 @@ type Chain struct {
 	// Handshake bounds each hop's handshake when ctx has no sooner
 	// deadline. If zero, 10 seconds.
 	Handshake time.Duration
+	// TLS is the configuration of the TLS to an https hop; its
+	// ServerName is the hop's host when empty. If nil, the defaults:
+	// the system's roots verify the proxy's certificate.
+	TLS *tls.Config
 }
 
 // HopError is an error of one hop of a Chain.
@@ -71,6 +76,26 @@ func (c *Chain) DialContext(ctx context.Context, network, addr string) (net.Conn
 	return conn, nil
 }
 
+// secure makes conn, to an https hop, a TLS connection to it.
+func (c *Chain) secure(ctx context.Context, h Hop, conn net.Conn) (*tls.Conn, error) {
+	cfg := &tls.Config{}
+	if c.TLS != nil {
+		cfg = c.TLS.Clone()
+	}
+	if cfg.ServerName == "" {
+		host, _, err := net.SplitHostPort(h.Addr)
+		if err != nil {
+			return nil, err
+		}
+		cfg.ServerName = host
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, fmt.Errorf("tls to the proxy: %w", err)
+	}
+	return tc, nil
+}
+
 // handshake asks h, reached over conn, to connect to addr; on failure it
 // closes conn.
 func (c *Chain) handshake(ctx context.Context, h Hop, conn net.Conn, addr string) (net.Conn, error) {
@@ -93,6 +118,11 @@ func (c *Chain) handshake(ctx context.Context, h Hop, conn net.Conn, addr string
 		out, err = socks4(ctx, h, conn, addr)
 	case "http":
 		out, err = connect(h, conn, addr)
+	case "https":
+		var tc *tls.Conn
+		if tc, err = c.secure(ctx, h, conn); err == nil {
+			out, err = connect(h, tc, addr)
+		}
 	default:
 		err = fmt.Errorf("scheme %q", h.Scheme)
 	}

@@ -14,8 +14,9 @@ import (
 //	socks4://[user@]host:port        SOCKS4: IPv4 destinations, resolved here
 //	socks4a://[user@]host:port       SOCKS4a: the name resolved by the proxy
 //	http://[user:pass@]host:port     HTTP CONNECT (Proxy-Authorization: Basic)
+//	https://[user:pass@]host:port    HTTP CONNECT over TLS to the proxy
 type Hop struct {
-	Scheme string // socks5, socks5h, socks4, socks4a, http
+	Scheme string // socks5, socks5h, socks4, socks4a, http, https
 	Addr   string // host:port of the proxy
 	User   string
 	// Password, and whether one was given (socks4 takes none).
@@ -24,18 +25,18 @@ type Hop struct {
 }
 
 // DefaultPorts are the ports a hop URL without one means.
-var defaultPorts = map[string]string{"socks5": "1080", "socks5h": "1080", "socks4": "1080", "socks4a": "1080", "http": "8080"}
+var defaultPorts = map[string]string{"socks5": "1080", "socks5h": "1080", "socks4": "1080", "socks4a": "1080", "http": "8080", "https": "443"}
 
 // Parse reads a hop's URL.
 func Parse(s string) (Hop, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return Hop{}, fmt.Errorf("proxy %q: want SCHEME://[USER[:PASS]@]HOST[:PORT], SCHEME one of socks5, socks5h, socks4, socks4a, http", s)
+		return Hop{}, fmt.Errorf("proxy %q: want SCHEME://[USER[:PASS]@]HOST[:PORT], SCHEME one of socks5, socks5h, socks4, socks4a, http, https", s)
 	}
 	h := Hop{Scheme: strings.ToLower(u.Scheme), Addr: u.Host}
 	port, ok := defaultPorts[h.Scheme]
 	if !ok {
-		return Hop{}, fmt.Errorf("proxy %q: scheme %q: want socks5, socks5h, socks4, socks4a or http", s, u.Scheme)
+		return Hop{}, fmt.Errorf("proxy %q: scheme %q: want socks5, socks5h, socks4, socks4a, http or https", s, u.Scheme)
 	}
 	if u.Port() == "" {
 		h.Addr = net.JoinHostPort(strings.Trim(u.Hostname(), "[]"), port)

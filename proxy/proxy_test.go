@@ -3,9 +3,16 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -289,6 +296,7 @@ func TestParse(t *testing.T) {
 		{"socks5://127.0.0.1", "socks5://127.0.0.1:1080", ""},
 		{"SOCKS5H://u:p@[::1]:9050", "socks5h://u@[::1]:9050", ""},
 		{"http://proxy.test", "http://proxy.test:8080", ""},
+		{"https://proxy.test", "https://proxy.test:443", ""},
 		{"socks4a://id@h:1081", "socks4a://id@h:1081", ""},
 		{"ftp://h:21", "", `scheme "ftp"`},
 		{"socks4://u:p@h:1", "", "no password"},
@@ -308,4 +316,74 @@ func TestParse(t *testing.T) {
 	if _, err := (&proxy.Chain{Hops: []proxy.Hop{{Scheme: "socks5", Addr: "127.0.0.1:1"}}}).DialContext(context.Background(), "udp", "192.0.2.1:53"); err == nil {
 		t.Error("udp through a chain: no error")
 	}
+}
+
+// TestHTTPSProxy: an https hop speaks CONNECT over TLS to the proxy. The
+// proxy here is tinyproxy behind a TLS terminator the test runs (Debian
+// has no HTTPS proxy that runs without a configuration of its own): the
+// CONNECT is tinyproxy's, the TLS this package's.
+func TestHTTPSProxy(t *testing.T) {
+	echo := echoServer(t)
+	http := tinyproxy(t, "")
+	cert, pool := selfSigned(t)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", http)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go io.Copy(up, c)
+				io.Copy(c, up)
+			}()
+		}
+	}()
+	ch := chain(t, "https://"+ln.Addr().String())
+	ch.TLS = &tls.Config{RootCAs: pool}
+	c, err := ch.DialContext(testnet.Context(t), "tcp", echo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	roundTrip(t, c)
+
+	// Without the proxy's CA, the TLS to it fails, naming the hop.
+	_, err = chain(t, "https://"+ln.Addr().String()).DialContext(testnet.Context(t), "tcp", echo)
+	if err == nil || !strings.Contains(err.Error(), "proxy 1 (https://"+ln.Addr().String()+"): tls to the proxy: ") {
+		t.Errorf("an https proxy with an unknown certificate: %v", err)
+	}
+}
+
+// selfSigned is a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "proxy"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }

@@ -2,13 +2,10 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"html"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -59,52 +56,15 @@ func WritePNG(dir string, runs []*Result) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+	files := make([]chart.File, len(cs))
+	for i, c := range cs {
+		files[i] = chart.File{Name: c.file, Plot: c.plot}
 	}
-	var paths []string
-	for _, c := range cs {
-		if c.plot == nil {
-			continue
-		}
-		path := filepath.Join(dir, c.file)
-		if err := writePNG(path, c.plot); err != nil {
-			return paths, err
-		}
-		paths = append(paths, path)
+	paths, err := chart.WritePNGFiles(dir, files)
+	if err != nil {
+		return paths, fmt.Errorf("bench: %w", err)
 	}
 	return paths, nil
-}
-
-func writePNG(path string, p *chart.Plot) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("bench: %w", cerr)
-		}
-	}()
-	w := bufio.NewWriter(f)
-	if err := chart.EncodePNG(w, p.Draw()); err != nil {
-		return fmt.Errorf("bench: write %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("bench: write %s: %w", path, err)
-	}
-	return nil
-}
-
-// inlineSVG draws p as an SVG element to put in an HTML page, with id and
-// a title for screen readers.
-func inlineSVG(p *chart.Plot, id, title string) (string, error) {
-	var buf bytes.Buffer
-	attrs := [][2]string{{"id", id}, {"role", "img"}, {"aria-label", title}}
-	if err := chart.WriteSVG(&buf, p.Draw(), attrs); err != nil {
-		return "", fmt.Errorf("bench: draw %s: %w", id, err)
-	}
-	return buf.String(), nil // WriteSVG escapes the text it draws
 }
 
 // WriteHTML writes runs as one self-contained HTML page: a summary table
@@ -128,8 +88,8 @@ func WriteHTML(w io.Writer, runs []*Result) error {
 		pc := pageChart{ID: c.id, Title: c.title, Empty: c.empty}
 		if c.plot != nil {
 			c.plot.Title = "" // the page's heading says it
-			if pc.SVG, err = inlineSVG(c.plot, c.id, c.title); err != nil {
-				return err
+			if pc.SVG, err = chart.InlineSVG(c.plot, c.id, c.title); err != nil {
+				return fmt.Errorf("bench: %w", err)
 			}
 		}
 		page.Charts = append(page.Charts, pc)

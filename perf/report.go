@@ -2,13 +2,10 @@ package perf
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"html"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -258,41 +255,15 @@ func WritePNG(dir string, results ...*Result) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("perf: %w", err)
+	files := make([]chart.File, len(cs))
+	for i, c := range cs {
+		files[i] = chart.File{Name: c.file, Plot: c.plot}
 	}
-	var paths []string
-	for _, c := range cs {
-		if c.plot == nil {
-			continue
-		}
-		path := filepath.Join(dir, c.file)
-		if err := writePNG(path, c.plot); err != nil {
-			return paths, err
-		}
-		paths = append(paths, path)
+	paths, err := chart.WritePNGFiles(dir, files)
+	if err != nil {
+		return paths, fmt.Errorf("perf: %w", err)
 	}
 	return paths, nil
-}
-
-func writePNG(path string, p *chart.Plot) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("perf: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("perf: %w", cerr)
-		}
-	}()
-	w := bufio.NewWriter(f)
-	if err := chart.EncodePNG(w, p.Draw()); err != nil {
-		return fmt.Errorf("perf: write %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("perf: write %s: %w", path, err)
-	}
-	return nil
 }
 
 // WriteHTML writes results as one self-contained HTML page: each test's
@@ -328,13 +299,12 @@ func WriteHTML(w io.Writer, results ...*Result) error {
 			continue
 		}
 		c.plot.Title = "" // the heading says it
-		var svg bytes.Buffer
-		attrs := [][2]string{{"id", c.id}, {"role", "img"}, {"aria-label", c.title}}
-		if err := chart.WriteSVG(&svg, c.plot.Draw(), attrs); err != nil {
-			return fmt.Errorf("perf: draw %s: %w", c.id, err)
+		svg, err := chart.InlineSVG(c.plot, c.id, c.title)
+		if err != nil {
+			return fmt.Errorf("perf: %w", err)
 		}
 		b.WriteString("<figure>\n")
-		b.Write(svg.Bytes()) // WriteSVG escapes the text it draws
+		b.WriteString(svg)
 		b.WriteString("</figure>\n")
 		for _, n := range chartNotes(c, results) {
 			fmt.Fprintf(b, "<p class=\"note\">%s</p>\n", esc(n))

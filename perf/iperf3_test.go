@@ -105,7 +105,7 @@ func TestIperf3Client(t *testing.T) {
 func iperf3Server(t *testing.T) (port int, wait func() (string, error)) {
 	t.Helper()
 	iperf3 := testnet.PeerProgram(t, "iperf3", "iperf3")
-	port = freePort(t)
+	port = testnet.FreePort(t)
 	cmd := exec.CommandContext(testnet.Context(t), iperf3, "-s", "-1", "--forceflush", "-p", strconv.Itoa(port))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -136,18 +136,6 @@ func iperf3Server(t *testing.T) (port int, wait func() (string, error)) {
 		err := cmd.Wait()
 		return rest.String() + stderr.String(), err
 	}
-}
-
-// freePort is a TCP port on 127.0.0.1 that nothing listened on a moment
-// ago, for a program whose port must be given before it starts.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // TestIperf3Server runs sockit perf's client against the real iperf3 -s:

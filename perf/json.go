@@ -191,10 +191,10 @@ func (r *Result) Document(server bool) Document {
 		if !cfg.Bidir && cfg.Reverse {
 			first, second = back, fwd
 		}
-		di.Sum = intervalStats(sumStats(first), iv, udp)
+		di.Sum = intervalStats(SumStats(first), iv, udp)
 		di.Sum.Socket = 0
 		if cfg.Bidir {
-			s := intervalStats(sumStats(second), iv, udp)
+			s := intervalStats(SumStats(second), iv, udp)
 			s.Socket = 0
 			di.SumBidirReverse = &s
 		}
@@ -295,26 +295,6 @@ func setUDP(ds *DocStats, total int64, recv StreamStats) {
 
 func endStats(st StreamStats, sender bool) DocStats {
 	return DocStats{Start: 0, End: st.Seconds, Seconds: st.Seconds, Bytes: st.Bytes, BitsPerSecond: st.BitsPerSecond(), Sender: sender}
-}
-
-// sumStats adds up streams' interval figures; the jitter is their mean.
-func sumStats(l []StreamStats) StreamStats {
-	var s StreamStats
-	for _, x := range l {
-		s.Seconds = max(s.Seconds, x.Seconds)
-		s.Bytes += x.Bytes
-		s.Packets += x.Packets
-		s.Lost += x.Lost
-		s.OutOfOrder += x.OutOfOrder
-		s.Duplicates += x.Duplicates
-		s.Jitter += x.Jitter
-		s.Retransmits += x.Retransmits
-		s.Sender = x.Sender
-	}
-	if len(l) > 0 {
-		s.Jitter /= time.Duration(len(l))
-	}
-	return s
 }
 
 func hostOf(a net.Addr) *DocHost {

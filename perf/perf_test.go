@@ -288,7 +288,7 @@ func TestBusy(t *testing.T) {
 // ports, and the control connection from its own.
 func TestStreamPort(t *testing.T) {
 	sv := serve(t, "tcp://127.0.0.1:0", &perf.Server{})
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	cl := &perf.Client{Config: perf.Config{Bytes: 1 << 20, Streams: 2}, StreamPort: port}
 	res, err := cl.Run(testnet.Context(t), sv.target("tcp"))
 	if err != nil {

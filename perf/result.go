@@ -68,30 +68,14 @@ type StreamResult struct {
 // Sum adds up the streams going one way: client to server, or with
 // reverse the other way. Jitter is the streams' mean, as iperf3 sums it.
 func (r *Result) Sum(reverse bool) (sent, received StreamStats) {
-	n := 0
+	var sl, rl []StreamStats
 	for _, s := range r.Streams {
-		if s.Reverse != reverse {
-			continue
+		if s.Reverse == reverse {
+			sl, rl = append(sl, s.Sent), append(rl, s.Received)
 		}
-		n++
-		add := func(sum *StreamStats, x StreamStats) {
-			sum.Seconds = max(sum.Seconds, x.Seconds)
-			sum.Bytes += x.Bytes
-			sum.Packets += x.Packets
-			sum.Lost += x.Lost
-			sum.OutOfOrder += x.OutOfOrder
-			sum.Duplicates += x.Duplicates
-			sum.Jitter += x.Jitter
-			sum.Retransmits += x.Retransmits
-		}
-		add(&sent, s.Sent)
-		add(&received, s.Received)
 	}
-	if n > 0 {
-		sent.Jitter /= time.Duration(n)
-		received.Jitter /= time.Duration(n)
-	}
-	sent.Sender = true
+	sent, received = SumStats(sl), SumStats(rl)
+	sent.Sender, received.Sender = true, false
 	return sent, received
 }
 

@@ -50,6 +50,28 @@ func (s StreamStats) BitsPerSecond() float64 {
 	return float64(s.Bytes) * 8 / s.Seconds
 }
 
+// SumStats adds up streams' figures, as iperf3's sums do: bytes,
+// datagrams and retransmits add, the seconds are the longest stream's,
+// and the jitter is the streams' mean.
+func SumStats(l []StreamStats) StreamStats {
+	var s StreamStats
+	for _, x := range l {
+		s.Seconds = max(s.Seconds, x.Seconds)
+		s.Bytes += x.Bytes
+		s.Packets += x.Packets
+		s.Lost += x.Lost
+		s.OutOfOrder += x.OutOfOrder
+		s.Duplicates += x.Duplicates
+		s.Jitter += x.Jitter
+		s.Retransmits += x.Retransmits
+		s.Sender = x.Sender
+	}
+	if len(l) > 0 {
+		s.Jitter /= time.Duration(len(l))
+	}
+	return s
+}
+
 // LostPercent is the share of the datagrams that were lost.
 func (s StreamStats) LostPercent() float64 {
 	if s.Packets+s.Lost == 0 {

@@ -50,18 +50,6 @@ func echoServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// freePort is a TCP port on 127.0.0.1 that nothing listened on a moment
-// ago, for a program whose port must be given before it starts.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startPeer runs a real proxy program until the test ends and returns
 // once it accepts connections on port (tried until it does, bounded by
 // the test's deadline: these programs say nothing when ready).
@@ -69,36 +57,21 @@ func startPeer(t *testing.T, port int, name string, args ...string) {
 	t.Helper()
 	path := testnet.PeerProgram(t, name, name)
 	cmd := exec.CommandContext(testnet.Context(t), path, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ctx := testnet.Context(t)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	for ctx.Err() == nil {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(10 * time.Millisecond): // a wait between tries, not a synchronisation
-		}
-	}
-	t.Fatalf("%s never listened on %s: %s", name, addr, out.String())
+	testnet.WaitListening(t, "127.0.0.1:"+strconv.Itoa(port))
 }
 
 func microsocks(t *testing.T, args ...string) string {
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	startPeer(t, port, "microsocks", append([]string{"-i", "127.0.0.1", "-p", strconv.Itoa(port)}, args...)...)
 	return "127.0.0.1:" + strconv.Itoa(port)
 }
 
 func tinyproxy(t *testing.T, extra string) string {
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	conf := filepath.Join(t.TempDir(), "tinyproxy.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf("Port %d\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nMaxClients 20\n%s", port, extra)), 0o644)
 	startPeer(t, port, "tinyproxy", "-d", "-c", conf)
@@ -163,7 +136,7 @@ func TestRefusals(t *testing.T) {
 	echo := echoServer(t)
 	socksAuth := microsocks(t, "-u", "alice", "-P", "s3cret")
 	denying := tinyproxy(t, "ConnectPort 443\n") // CONNECT to other ports: 403
-	closed := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	closed := "127.0.0.1:" + strconv.Itoa(testnet.FreePort(t))
 	for _, tt := range []struct {
 		name string
 		hops []string

@@ -14,18 +14,6 @@ import (
 	"github.com/sockit/sockit/internal/testnet"
 )
 
-// freePort is a TCP port on 127.0.0.1 that nothing listened on a moment
-// ago, for the programs whose port must be given before they start.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // runPeer runs a real peer to its end with stdin, and returns its
 // standard output and error.
 func runPeer(t *testing.T, cmd *exec.Cmd, stdin string) (stdout, stderr string) {
@@ -117,7 +105,7 @@ func TestNCListenFlags(t *testing.T) {
 		{"listen", "-s", "127.0.0.1", "-p"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			port := strconv.Itoa(freePort(t))
+			port := strconv.Itoa(testnet.FreePort(t))
 			p := startSockit(t, append(args, port)...)
 			if _, got, _ := strings.Cut(p.addr.Address, "]:"); got != port && !strings.HasSuffix(p.addr.Address, ":"+port) {
 				t.Fatalf("listening on %s, want port %s", p.addr, port)
@@ -147,9 +135,9 @@ func TestNCListenFlags(t *testing.T) {
 // dials from, as ncat -v reports them.
 func TestNCSourceAddress(t *testing.T) {
 	ncat := testnet.PeerProgram(t, "ncat", "ncat")
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(testnet.FreePort(t))
 	peer := startPeer(t, exec.CommandContext(testnet.Context(t), ncat, "-l", "-v", "127.0.0.1", port), "", ncatListening)
-	src := strconv.Itoa(freePort(t))
+	src := strconv.Itoa(testnet.FreePort(t))
 	r := sockit(t, "x\n", "connect", "-s", "127.0.0.2", "-p", src, "127.0.0.1", port)
 	if r.code != 0 {
 		t.Fatalf("connect -s -p: exit %d: %s", r.code, r.stderr)
@@ -163,7 +151,7 @@ func TestNCSourceAddress(t *testing.T) {
 // TestNCCRLF: -C sends LF line ends as CR LF, as a real nc -l receives.
 func TestNCCRLF(t *testing.T) {
 	nc := testnet.PeerProgram(t, "nc.openbsd", "netcat-openbsd")
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(testnet.FreePort(t))
 	peer := startPeer(t, exec.CommandContext(testnet.Context(t), nc, "-lv", "127.0.0.1", port), "", ncListening)
 	r := sockit(t, "HELO a\nQUIT\r\n", "connect", "-C", "127.0.0.1", port)
 	if r.code != 0 {
@@ -180,7 +168,7 @@ func TestNCExec(t *testing.T) {
 	ncat := testnet.PeerProgram(t, "ncat", "ncat")
 	for _, flag := range [][]string{{"-e", "cat"}, {"-c", "tr a-z A-Z"}} {
 		t.Run(flag[0], func(t *testing.T) {
-			port := strconv.Itoa(freePort(t))
+			port := strconv.Itoa(testnet.FreePort(t))
 			peer := startPeer(t, exec.CommandContext(testnet.Context(t), ncat, "-l", "-v", "127.0.0.1", port), "ping\n", ncatListening)
 			r := sockit(t, "", append([]string{"connect", "-v"}, append(flag, "127.0.0.1", port)...)...)
 			if r.code != 0 {
@@ -204,7 +192,7 @@ func TestNCExec(t *testing.T) {
 // TestNCKeepListening: connect -lk serves one nc client after another.
 func TestNCKeepListening(t *testing.T) {
 	nc := testnet.PeerProgram(t, "nc.openbsd", "netcat-openbsd")
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(testnet.FreePort(t))
 	p := startSockit(t, "connect", "-lk", "-p", port)
 	var clients []*exec.Cmd
 	for _, msg := range []string{"one\n", "two\n"} {

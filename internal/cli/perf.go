@@ -662,25 +662,17 @@ func (p *perfPrinter) interval(iv perf.Interval) {
 		summed := false
 		first := iv.Streams[0].Sender
 		for _, sender := range []bool{first, !first} {
-			var sum perf.StreamStats
-			n := 0
+			var of []perf.StreamStats
 			for _, st := range iv.Streams {
 				if st.Sender == sender {
-					n++
-					sum.Seconds = max(sum.Seconds, st.Seconds)
-					sum.Bytes += st.Bytes
-					sum.Packets += st.Packets
-					sum.Lost += st.Lost
-					sum.Jitter += st.Jitter
-					sum.Retransmits += st.Retransmits
+					of = append(of, st)
 				}
 			}
-			if n < 2 {
+			if len(of) < 2 {
 				continue // a direction of one stream has no sum
 			}
+			sum := perf.SumStats(of)
 			summed = true
-			sum.Jitter /= time.Duration(n)
-			sum.Sender = sender
 			if p.tcp && sender {
 				p.linef("[SUM]%s %s  %3d             %s", p.role(sender), p.span(from, to, sum.Bytes, sum.Seconds), sum.Retransmits, omitted)
 			} else {

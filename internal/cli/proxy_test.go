@@ -20,26 +20,15 @@ import (
 func startMicrosocks(t *testing.T) string {
 	t.Helper()
 	path := testnet.PeerProgram(t, "microsocks", "microsocks")
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.CommandContext(testnet.Context(t), path, "-i", "127.0.0.1", "-p", strconv.Itoa(port))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ctx := testnet.Context(t)
-	for ctx.Err() == nil {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return addr
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(10 * time.Millisecond): // between tries, not a synchronisation
-		}
-	}
-	t.Fatalf("microsocks never listened on %s", addr)
-	return ""
+	testnet.WaitListening(t, addr)
+	return addr
 }
 
 // TestConnectProxy: sockit connect through a real SOCKS5 proxy, by URL
@@ -74,7 +63,7 @@ func TestConnectProxy(t *testing.T) {
 	}
 	p.waitOutput(t, "secret through socks5\n")
 
-	down := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	down := "127.0.0.1:" + strconv.Itoa(testnet.FreePort(t))
 	r = sockit(t, "", "connect", "--proxy", "socks5://"+down, "127.0.0.1", "9")
 	if r.code != 1 || !strings.Contains(r.stderr, "proxy 1 (socks5://"+down+"): dial tcp "+down+": connection refused") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("a proxy that is down: exit %d, %q", r.code, r.stderr)

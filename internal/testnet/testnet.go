@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -61,4 +62,35 @@ func PeerProgram(t testing.TB, name, pkg string) string {
 		t.Skipf("needs %s (Debian's %s): %v", name, pkg, err)
 	}
 	return path
+}
+
+// FreePort is a TCP port on 127.0.0.1 that nothing listened on a moment
+// ago, for a program whose port must be given before it starts.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// WaitListening returns once a TCP connect to addr succeeds, for a peer
+// program that says nothing when it is ready (microsocks): it tries
+// every 10 ms until then, bounded by the test's deadline.
+func WaitListening(t testing.TB, addr string) {
+	t.Helper()
+	ctx := Context(t)
+	for ctx.Err() == nil {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond): // between tries, not a synchronisation
+		}
+	}
+	t.Fatalf("nothing listened on %s", addr)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -312,7 +311,8 @@ func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
 	if opts.format != "" {
 		unit = opts.format[0]
 	}
-	p := &perfPrinter{w: stdio.Out, unit: unit, cfg: opts.cfg, udp: perf.DatagramNetwork(ep.Network), tcp: tcpNetwork(ep.Network)}
+	p := perf.NewText(stdio.Out, unit, opts.cfg, ep.Network, false, "")
+	stream := perfStream{w: stdio.Out, cfg: opts.cfg, udp: perf.DatagramNetwork(ep.Network)}
 	var mu sync.Mutex
 	if opts.cport < 0 || opts.cport > 65535-perf.MaxStreams {
 		return usageErrorf("perf --cport %d: a port from 1 to %d", opts.cport, 65535-perf.MaxStreams)
@@ -330,10 +330,10 @@ func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
 		defer mu.Unlock()
 		switch {
 		case opts.jsonStream:
-			p.streamEvent(e)
+			stream.event(e)
 		case opts.json:
 		default:
-			p.clientEvent(e, ep)
+			p.ClientEvent(e, ep)
 		}
 	}
 	res, err := cl.Run(ctx, ep)
@@ -341,7 +341,7 @@ func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
 	defer mu.Unlock()
 	if res == nil {
 		if opts.json || opts.jsonStream {
-			p.jsonError(opts.jsonStream, err)
+			perfJSONError(stdio.Out, opts.jsonStream, err)
 		}
 		return perfError(ep, err)
 	}
@@ -357,7 +357,7 @@ func runPerfClient(ctx context.Context, opts *perfOptions, stdio IO) error {
 		enc.SetIndent("", "\t")
 		enc.Encode(doc)
 	default:
-		p.summary(res, false)
+		p.Summary(res)
 		fmt.Fprintln(stdio.Out, "\nperf done.")
 	}
 	if werr := writeCharts(stdio, opts.json || opts.jsonStream, opts.report, opts.png,
@@ -426,7 +426,7 @@ func runPerfServer(ctx context.Context, args []string, opts *perfOptions, stdio 
 		unit = opts.format[0]
 	}
 	var mu sync.Mutex
-	printers := map[int]*perfPrinter{}
+	printers := map[int]*perf.Text{}
 	srv := &perf.Server{MaxTests: opts.maxTests, Interval: !opts.json && !opts.jsonStream && opts.interval > 0,
 		ZeroCopy: opts.zeroCopy == "sendfile", SkipRxCopy: opts.cfg.SkipRxCopy}
 	if opts.oneOff {
@@ -445,20 +445,14 @@ func runPerfServer(ctx context.Context, args []string, opts *perfOptions, stdio 
 			fmt.Fprintf(stdio.Err, "sockit: perf: refused %v: %v\n", e.Client, e.Err)
 			return
 		case perf.TestStarted:
-			pr := &perfPrinter{w: stdio.Out, unit: unit, cfg: e.Result.Config, udp: perf.DatagramNetwork(e.Result.Network),
-				tcp: tcpNetwork(e.Result.Network), prefix: fmt.Sprintf("#%d ", e.Test), server: true}
+			pr := perf.NewText(stdio.Out, unit, e.Result.Config, e.Result.Network, true, fmt.Sprintf("#%d ", e.Test))
 			printers[e.Test] = pr
-			if opts.json || opts.jsonStream {
-				return
+			if !opts.json && !opts.jsonStream {
+				pr.Accepted(e)
 			}
-			pr.linef("Accepted connection from %s (test #%d%s)", hostPort(e.Client), e.Test, versionNote(e.Result.PeerVersion))
-			for _, s := range e.Result.Streams {
-				pr.linef("[%3d] local %s connected to %s", s.ID, hostPort(s.Local), hostPort(s.Remote))
-			}
-			pr.header(false)
 		case perf.TestInterval:
 			if pr := printers[e.Test]; pr != nil {
-				pr.interval(e.Interval)
+				pr.Interval(e.Interval)
 			}
 		case perf.TestEnded:
 			pr := printers[e.Test]
@@ -474,9 +468,9 @@ func runPerfServer(ctx context.Context, args []string, opts *perfOptions, stdio 
 				}
 				writeJSONLine(stdio.Out, doc)
 			default:
-				pr.summary(e.Result, true)
+				pr.Summary(e.Result)
 				if e.Err != nil {
-					pr.linef("test ended early: %v", e.Err)
+					pr.Linef("test ended early: %v", e.Err)
 				}
 			}
 			if opts.oneOff {
@@ -487,275 +481,33 @@ func runPerfServer(ctx context.Context, args []string, opts *perfOptions, stdio 
 	return srv.Serve(ctx, l)
 }
 
-func versionNote(v string) string {
-	if v == "" {
-		return ""
-	}
-	return ", client " + v
+// perfStream writes a client's --json-stream events.
+type perfStream struct {
+	w   io.Writer
+	cfg perf.Config
+	udp bool
 }
 
-// hostPort is an address as iperf3 prints one: "127.0.0.1 port 5201", or
-// a Unix socket's name.
-func hostPort(a net.Addr) string {
-	switch a := a.(type) {
-	case *net.TCPAddr:
-		return a.IP.String() + " port " + strconv.Itoa(a.Port)
-	case *net.UDPAddr:
-		return a.IP.String() + " port " + strconv.Itoa(a.Port)
-	case *net.UnixAddr:
-		if a.Name == "" || a.Name == "@" {
-			return "(unnamed)"
-		}
-		return a.Name
-	case nil:
-		return "?"
-	}
-	return a.String()
-}
-
-func hostOnly(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
-	}
-	return hostPort(a)
-}
-
-// perfPrinter writes a test's lines as iperf3 does.
-type perfPrinter struct {
-	w         io.Writer
-	separated bool // the last line written is the separator
-	unit      byte
-	cfg       perf.Config
-	udp       bool
-	tcp       bool // TCP or TLS: retransmits and the congestion window are shown
-	server    bool
-	prefix    string // "#3 " on a server's lines
-}
-
-func tcpNetwork(n string) bool { return strings.HasPrefix(n, "tcp") || strings.HasPrefix(n, "tls") }
-
-func (p *perfPrinter) linef(format string, args ...any) {
-	fmt.Fprintf(p.w, p.prefix+format+"\n", args...)
-	p.separated = false
-}
-
-// separator writes iperf3's dashed line, once.
-func (p *perfPrinter) separator() {
-	if !p.separated {
-		p.linef("- - - - - - - - - - - - - - - - - - - - - - - - -")
-		p.separated = true
-	}
-}
-
-func (p *perfPrinter) clientEvent(e perf.ClientEvent, ep endpoint.Endpoint) {
-	switch e.Kind {
-	case perf.Connected:
-		if h, port, err := net.SplitHostPort(ep.Address); err == nil && !ep.IsUnix() {
-			p.linef("Connecting to host %s, port %s", h, port)
-		} else {
-			p.linef("Connecting to %s", ep)
-		}
-		if p.cfg.Reverse {
-			p.linef("Reverse mode, remote host %s is sending", hostOnly(e.Remote))
-		}
-	case perf.StreamConnected:
-		p.linef("[%3d] local %s connected to %s", e.Stream.ID, hostPort(e.Stream.Local), hostPort(e.Stream.Remote))
-	case perf.Started:
-		p.header(true)
-	case perf.IntervalEnded:
-		p.interval(e.Interval)
-	}
-}
-
-func (p *perfPrinter) streamEvent(e perf.ClientEvent) {
+func (p perfStream) event(e perf.ClientEvent) {
 	switch e.Kind {
 	case perf.Started:
 		writeJSONLine(p.w, streamEvent{"start", e.Result.Document(false).Start})
 	case perf.IntervalEnded:
-		r := perf.Result{Network: networkOf(p.udp), Config: p.cfg, Intervals: []perf.Interval{e.Interval}}
+		network := "tcp"
+		if p.udp {
+			network = "udp"
+		}
+		r := perf.Result{Network: network, Config: p.cfg, Intervals: []perf.Interval{e.Interval}}
 		writeJSONLine(p.w, streamEvent{"interval", r.Document(false).Intervals[0]})
 	}
 }
 
-func (p *perfPrinter) jsonError(stream bool, err error) {
+// perfJSONError is what -J or --json-stream writes for a test that did
+// not run.
+func perfJSONError(w io.Writer, stream bool, err error) {
 	if stream {
-		writeJSONLine(p.w, streamEvent{"error", err.Error()})
+		writeJSONLine(w, streamEvent{"error", err.Error()})
 		return
 	}
-	writeJSONLine(p.w, map[string]any{"start": map[string]any{}, "intervals": []any{}, "end": map[string]any{}, "error": err.Error()})
-}
-
-func networkOf(udp bool) string {
-	if udp {
-		return "udp"
-	}
-	return "tcp"
-}
-
-// role is a bidir stream's tag: [TX-C] for what the client sends, [RX-C]
-// what it receives ([TX-S], [RX-S] on the server); "" when not bidir.
-func (p *perfPrinter) role(sender bool) string {
-	if !p.cfg.Bidir {
-		return ""
-	}
-	side := "C"
-	if p.server {
-		side = "S"
-	}
-	if sender {
-		return "[TX-" + side + "]"
-	}
-	return "[RX-" + side + "]"
-}
-
-func (p *perfPrinter) header(local bool) {
-	id := "[ ID]"
-	if p.cfg.Bidir {
-		id = "[ ID][Role]"
-	}
-	// The interval columns are the sender's when this side sends.
-	sends := p.cfg.Bidir || (local != p.cfg.Reverse)
-	switch {
-	case p.udp && sends && !p.cfg.Bidir:
-		p.linef("%s Interval           Transfer     Bitrate         Total Datagrams", id)
-	case p.udp:
-		p.linef("%s Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams", id)
-	case sends && p.tcp:
-		p.linef("%s Interval           Transfer     Bitrate         Retr  Cwnd", id)
-	default:
-		p.linef("%s Interval           Transfer     Bitrate", id)
-	}
-}
-
-func (p *perfPrinter) span(from, to float64, bytes uint64, seconds float64) string {
-	bps := 0.0
-	if seconds > 0 {
-		bps = float64(bytes) * 8 / seconds
-	}
-	// Transfers are in adaptive units whatever -f says, as in iperf3.
-	return fmt.Sprintf("%6.2f-%-6.2f sec  %s  %s", from, to, perf.FormatBytes(float64(bytes), 0), perf.FormatBits(bps, p.unit))
-}
-
-func (p *perfPrinter) interval(iv perf.Interval) {
-	omitted := ""
-	if iv.Omitted {
-		omitted = "  (omitted)"
-	}
-	from, to := iv.Start.Seconds(), iv.End.Seconds()
-	line := func(tag, role string, st perf.StreamStats) {
-		s := p.span(from, to, st.Bytes, st.Seconds)
-		switch {
-		case p.udp && st.Sender:
-			p.linef("%s%s %s  %d  %s", tag, role, s, st.Packets, omitted)
-		case p.udp:
-			p.linef("%s%s %s  %5.3f ms  %d/%d (%.2g%%)  %s", tag, role, s, float64(st.Jitter)/1e6, st.Lost, st.Packets+st.Lost, st.LostPercent(), omitted)
-		case st.Sender && p.tcp:
-			p.linef("%s%s %s  %3d   %s       %s", tag, role, s, st.Retransmits, perf.FormatBytes(float64(st.Cwnd), 0), omitted)
-		default:
-			p.linef("%s%s %s                  %s", tag, role, s, omitted)
-		}
-	}
-	for _, st := range iv.Streams {
-		line(fmt.Sprintf("[%3d]", st.ID), p.role(st.Sender), st)
-	}
-	if len(iv.Streams) > 1 {
-		summed := false
-		first := iv.Streams[0].Sender
-		for _, sender := range []bool{first, !first} {
-			var of []perf.StreamStats
-			for _, st := range iv.Streams {
-				if st.Sender == sender {
-					of = append(of, st)
-				}
-			}
-			if len(of) < 2 {
-				continue // a direction of one stream has no sum
-			}
-			sum := perf.SumStats(of)
-			summed = true
-			if p.tcp && sender {
-				p.linef("[SUM]%s %s  %3d             %s", p.role(sender), p.span(from, to, sum.Bytes, sum.Seconds), sum.Retransmits, omitted)
-			} else {
-				line("[SUM]", p.role(sender), sum)
-			}
-		}
-		if summed {
-			p.separator()
-		}
-	}
-}
-
-// summary writes the end of a test: for each stream what its sender sent
-// and its receiver received, and the sums.
-func (p *perfPrinter) summary(res *perf.Result, server bool) {
-	p.separator()
-	id := "[ ID]"
-	if p.cfg.Bidir {
-		id = "[ ID][Role]"
-	}
-	switch {
-	case p.udp:
-		p.linef("%s Interval           Transfer     Bitrate         Jitter    Lost/Total Datagrams", id)
-	case p.tcp:
-		p.linef("%s Interval           Transfer     Bitrate         Retr", id)
-	default:
-		p.linef("%s Interval           Transfer     Bitrate", id)
-	}
-	streams := append([]perf.StreamResult(nil), res.Streams...)
-	sort.SliceStable(streams, func(i, j int) bool { return streams[i].ID < streams[j].ID })
-	pair := func(tag string, reverse bool, sent, recv perf.StreamStats) {
-		role := p.role(reverse == server)
-		if p.udp {
-			total := sent.Packets
-			p.linef("%s%s %s  %5.3f ms  %d/%d (%.2g%%)  sender", tag, role, p.span(0, sent.Seconds, sent.Bytes, sent.Seconds), 0.0, 0, total, 0.0)
-			lostPct := 0.0
-			if total > 0 {
-				lostPct = 100 * float64(recv.Lost) / float64(total)
-			}
-			p.linef("%s%s %s  %5.3f ms  %d/%d (%.2g%%)  receiver", tag, role, p.span(0, recv.Seconds, recv.Bytes, recv.Seconds), float64(recv.Jitter)/1e6, recv.Lost, total, lostPct)
-			return
-		}
-		if !p.tcp {
-			p.linef("%s%s %s                  sender", tag, role, p.span(0, sent.Seconds, sent.Bytes, sent.Seconds))
-		} else {
-			p.linef("%s%s %s  %3d             sender", tag, role, p.span(0, sent.Seconds, sent.Bytes, sent.Seconds), sent.Retransmits)
-		}
-		p.linef("%s%s %s                  receiver", tag, role, p.span(0, recv.Seconds, recv.Bytes, recv.Seconds))
-	}
-	for _, s := range streams {
-		pair(fmt.Sprintf("[%3d]", s.ID), s.Reverse, s.Sent, s.Received)
-	}
-	for _, reverse := range res.Directions() {
-		n := 0
-		for _, s := range streams {
-			if s.Reverse == reverse {
-				n++
-			}
-		}
-		if n > 1 {
-			sent, recv := res.Sum(reverse)
-			pair("[SUM]", reverse, sent, recv)
-		}
-	}
-	if res.SentBy != "" && res.SentBy != "write" {
-		line := "Sent by " + res.SentBy
-		if res.ZeroCopySends > 0 {
-			line += fmt.Sprintf(": %d of %d sends copied by the kernel after all", res.ZeroCopyCopied, res.ZeroCopySends)
-			if res.ZeroCopyCopied == res.ZeroCopySends {
-				line += " (it copies what it delivers on this host: loopback)"
-			}
-		}
-		p.linef("%s", line)
-	}
-	if !p.udp && res.Congestion != "" {
-		p.linef("TCP congestion control: %s here, %s at the peer", res.Congestion, orUnknown(res.PeerCongestion))
-	}
-	p.linef("CPU: %.1f%% here (%.1f%% user, %.1f%% system), %.1f%% at the peer", res.CPU.Total, res.CPU.User, res.CPU.System, res.PeerCPU.Total)
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
+	writeJSONLine(w, map[string]any{"start": map[string]any{}, "intervals": []any{}, "end": map[string]any{}, "error": err.Error()})
 }
